@@ -1,0 +1,30 @@
+import { Args, Flags } from '@oclif/core';
+import { readSpecFile, type ExperimentSpec } from '../../core/pipeline.js';
+import { ExperimentCommand } from '../experiment-command.js';
+
+export default class Compare extends ExperimentCommand<typeof Compare> {
+  static override summary = 'Compare several pipelines (files) on one or more subjects in one table';
+  static override strict = false;
+  static override examples = [
+    '<%= config.bin %> compare ridge.json my-mapper.json --subject subj01 --subject subj02',
+    '<%= config.bin %> compare experiment.json --plugin ./my-mapper-plugin',
+  ];
+  static override args = {
+    files: Args.string({ description: 'pipeline or experiment JSON files', required: true }),
+  };
+  static override flags = {
+    subject: Flags.string({ char: 's', description: 'subject(s) for every pipeline; repeatable', multiple: true }),
+    out: Flags.string({ char: 'o', description: 'output folder (default: neurodecode-results/<time>)' }),
+    'grid-items': Flags.integer({ description: 'test items shown in the PNG grid', default: 12, min: 1 }),
+  };
+
+  async run(): Promise<unknown> {
+    const { argv } = await this.parse(Compare);
+    const specs: ExperimentSpec[] = [];
+    for (const file of argv as string[]) specs.push(await readSpecFile(file));
+    const pipelines = specs.flatMap((s) => s.pipelines);
+    if (this.flags.subject) for (const p of pipelines) p.subjects = this.flags.subject;
+    const spec = { name: specs.map((s) => s.name).join(' vs '), pipelines };
+    return this.runExperiment(spec, this.flags.out, this.flags['grid-items']);
+  }
+}

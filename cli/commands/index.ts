@@ -1,0 +1,16 @@
+/** The command map (oclif explicit strategy): command id → class. */
+import Bench from './bench.js';
+import Compare from './compare.js';
+import DatasetsInspect from './datasets/inspect.js';
+import PluginsInspect from './plugins/inspect.js';
+import PluginsList from './plugins/list.js';
+import Run from './run.js';
+
+export const COMMANDS = {
+  run: Run,
+  compare: Compare,
+  bench: Bench,
+  'plugins:list': PluginsList,
+  'plugins:inspect': PluginsInspect,
+  'datasets:inspect': DatasetsInspect,
+};

@@ -1,0 +1,27 @@
+import { Flags } from '@oclif/core';
+import Table from 'cli-table3';
+import { BaseCommand } from '../../base.js';
+
+export default class PluginsList extends BaseCommand<typeof PluginsList> {
+  static override summary = 'List the datasets, mappers, generators and metrics available (built-in and loaded with --plugin)';
+  static override examples = ['<%= config.bin %> plugins list', '<%= config.bin %> plugins list --kind mapper --plugin ./my-plugin'];
+  static override flags = {
+    kind: Flags.string({ description: 'only this kind', options: ['dataset', 'mapper', 'generator', 'metric'] }),
+  };
+
+  async run(): Promise<unknown> {
+    const core = await this.core();
+    const entries = core.registry.list(this.flags.kind as Parameters<typeof core.registry.list>[0]).map(({ contribution, plugin }) => ({
+      kind: contribution.kind,
+      id: contribution.id,
+      summary: contribution.summary,
+      plugin: plugin.manifest.name,
+      version: plugin.manifest.version,
+      source: plugin.source,
+    }));
+    const table = new Table({ head: ['kind', 'id', 'summary', 'plugin@version'], style: { head: [], border: [] }, wordWrap: true, colWidths: [11, 20, 60, 36] });
+    for (const e of entries) table.push([e.kind, e.id, e.summary, `${e.plugin}@${e.version}${e.source.startsWith('built-in') ? '' : `\n(${e.source})`}`]);
+    this.log(table.toString());
+    return entries;
+  }
+}

@@ -1,0 +1,25 @@
+import { Flags } from '@oclif/core';
+import { readSpecFile } from '../../core/pipeline.js';
+import { defaultExperiment } from '../default-experiment.js';
+import { ExperimentCommand } from '../experiment-command.js';
+
+export default class Run extends ExperimentCommand<typeof Run> {
+  static override summary = 'Run a pipeline (default: ridge → pixels and ridge → pca on the simulated dataset)';
+  static override examples = [
+    '<%= config.bin %> run',
+    '<%= config.bin %> run --pipeline my-pipeline.json --subject subj02',
+    '<%= config.bin %> run --json > results.json',
+  ];
+  static override flags = {
+    pipeline: Flags.string({ char: 'p', description: 'pipeline or experiment JSON file' }),
+    subject: Flags.string({ char: 's', description: 'subject(s) to run, overriding the file; repeatable', multiple: true }),
+    out: Flags.string({ char: 'o', description: 'output folder (default: neurodecode-results/<time>)' }),
+    'grid-items': Flags.integer({ description: 'test items shown in the PNG grid', default: 12, min: 1 }),
+  };
+
+  async run(): Promise<unknown> {
+    const spec = this.flags.pipeline ? await readSpecFile(this.flags.pipeline) : defaultExperiment();
+    if (this.flags.subject) for (const p of spec.pipelines) p.subjects = this.flags.subject;
+    return this.runExperiment(spec, this.flags.out, this.flags['grid-items']);
+  }
+}

@@ -1,0 +1,42 @@
+/** The shared body of `run` and `compare`: run an experiment, print the table, write the report. */
+import { join, resolve } from 'node:path';
+import type { Command } from '@oclif/core';
+import type { ExperimentSpec } from '../core/pipeline.js';
+import { prepareOutputDir, resultToJson, writeReport } from '../core/report.js';
+import { ExperimentRunner } from '../core/runner.js';
+import { BaseCommand } from './base.js';
+import { renderResultsTable } from './render.js';
+
+function timestamp(): string {
+  return new Date().toISOString().replace(/[:.]/g, '-').replace('T', '_').slice(0, 19);
+}
+
+export abstract class ExperimentCommand<T extends typeof Command> extends BaseCommand<T> {
+  protected async runExperiment(spec: ExperimentSpec, out: string | undefined, gridItems: number): Promise<unknown> {
+    const outDir = resolve(out ?? join('neurodecode-results', timestamp()));
+    await prepareOutputDir(outDir);
+    const core = await this.core();
+    const runner = new ExperimentRunner(core, {
+      onEvent: (e) => this.info(`[${e.pipeline} · ${e.subject}] ${e.message}`),
+    });
+    const started = performance.now();
+    const result = await runner.run(spec);
+    const report = await writeReport(result, outDir, { gridItems });
+    if (!this.jsonEnabled()) {
+      this.log(renderResultsTable(result.rows));
+      this.log(`trivial = the same metric for the mean training target; ★ = best; 95% CI = bootstrap over test items`);
+      for (const o of result.outcomes) {
+        const dropped = o.droppedVoxels.nonFinite + o.droppedVoxels.constant;
+        this.log(
+          `${o.pipeline} · ${o.subject}: ${o.trainItems} train / ${o.testItems} test items, ${o.voxels} voxels` +
+            `${dropped > 0 ? ` (${o.droppedVoxels.nonFinite} non-finite and ${o.droppedVoxels.constant} constant voxels dropped)` : ''}, ` +
+            `${o.seconds.toFixed(1)} s`,
+        );
+      }
+      this.log(`results: ${report.files.join(', ')}`);
+      this.log(`grid columns (left to right): ${report.gridColumns.join(' | ')}`);
+      this.log(`total ${((performance.now() - started) / 1000).toFixed(1)} s`);
+    }
+    return { ...(resultToJson(result) as object), files: report.files };
+  }
+}

@@ -1,0 +1,67 @@
+/** Run configuration: flags win over `neurodecode.config.json`, which wins over defaults. */
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { UserError } from './errors.js';
+import { validateWithSchema } from './validation.js';
+
+export const CONFIG_FILE = 'neurodecode.config.json';
+export const DEFAULT_CACHE_DIR = '.neurodecode/cache';
+
+export interface CoreConfig {
+  cwd: string;
+  /** Cache root, or null for `--no-cache`. */
+  cacheDir: string | null;
+  /** External plugins: paths or npm package names. */
+  plugins: string[];
+  /** TensorFlow.js backend preference (`auto` when unset). */
+  backend?: string;
+  verbose: boolean;
+}
+
+interface ConfigFile {
+  plugins?: string[];
+  cacheDir?: string;
+  backend?: string;
+}
+
+const configFileSchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    plugins: { type: 'array', items: { type: 'string' }, description: 'external plugins: paths or npm package names' },
+    cacheDir: { type: 'string' },
+    backend: { enum: ['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] },
+  },
+};
+
+export function readConfigFile(cwd: string): ConfigFile {
+  const path = join(cwd, CONFIG_FILE);
+  if (!existsSync(path)) return {};
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (error) {
+    throw new UserError(`not valid JSON: ${(error as Error).message}`, path);
+  }
+  return validateWithSchema<ConfigFile>(configFileSchema, parsed, path);
+}
+
+export interface ConfigFlags {
+  cacheDir?: string;
+  noCache?: boolean;
+  plugins?: string[];
+  backend?: string;
+  verbose?: boolean;
+}
+
+export function resolveConfig(flags: ConfigFlags, cwd = process.cwd()): CoreConfig {
+  const file = readConfigFile(cwd);
+  const cacheDir = flags.noCache ? null : resolve(cwd, flags.cacheDir ?? file.cacheDir ?? DEFAULT_CACHE_DIR);
+  return {
+    cwd,
+    cacheDir,
+    plugins: [...(file.plugins ?? []), ...(flags.plugins ?? [])],
+    backend: flags.backend ?? file.backend,
+    verbose: flags.verbose ?? false,
+  };
+}

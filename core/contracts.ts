@@ -1,0 +1,170 @@
+/**
+ * The four plugin kinds and the values that flow between them. Plugins depend on this file (and on the
+ * services they are handed), never on core singletons.
+ */
+import type { ImageBatch, Matrix } from './tensor.js';
+import type { PluginServices } from './services.js';
+
+/** Major.minor of the plugin API. A plugin built for major M, minor m loads when M equals ours and m ≤ ours. */
+export const PLUGIN_API_VERSION = '1.0';
+
+export type PluginKind = 'dataset' | 'mapper' | 'generator' | 'metric';
+export type JsonSchema = Record<string, unknown>;
+export type Options = Record<string, unknown>;
+
+/** What a plugin contributes, declared in its manifest so that listing plugins loads no heavy code. */
+export interface Contribution {
+  kind: PluginKind;
+  id: string;
+  summary: string;
+  /** JSON schema (draft-07) of the options object, with defaults. */
+  optionsSchema: JsonSchema;
+}
+
+export interface PluginManifest {
+  name: string;
+  version: string;
+  apiVersion: string;
+  description?: string;
+  provides: Contribution[];
+}
+
+/** What a plugin's `index.ts` exports (as named exports `manifest` and `register`, or as its default export). */
+export interface PluginModule {
+  manifest: PluginManifest;
+  register(registrar: PluginRegistrar): void;
+}
+
+/** Handed to `register`: binds one factory per contribution declared in the manifest. */
+export interface PluginRegistrar {
+  dataset(id: string, factory: DatasetFactory): void;
+  mapper(id: string, factory: MapperFactory): void;
+  generator(id: string, factory: GeneratorFactory): void;
+  metric(id: string, factory: MetricFactory): void;
+}
+
+/** Factories receive options already validated against the schema, with its defaults filled in. */
+export interface Factory<T> {
+  create(options: Options, services: PluginServices): T | Promise<T>;
+}
+
+// ───────────────────────────── Dataset ─────────────────────────────
+
+export interface SubjectSummary {
+  subject: string;
+  trainItems: number;
+  testItems: number;
+  voxels: number;
+  rois: Record<string, number>;
+}
+
+export interface DatasetInfo {
+  id: string;
+  subjects: string[];
+  imageShape: [height: number, width: number, channels: number];
+  captions: boolean;
+  summaries: SubjectSummary[];
+  notes: string[];
+}
+
+/** The stimuli of one split, images loaded lazily (a real dataset's images are gigabytes). */
+export interface Stimuli {
+  ids: string[];
+  images(): Promise<ImageBatch>;
+  captions?(): Promise<string[][]>;
+}
+
+export interface SplitData {
+  /** items × voxels; one row per item (repeats already averaged when the dataset does so). */
+  fmri: Matrix;
+  stimuli: Stimuli;
+  /** How many trials went into each row. */
+  repeats: Int32Array;
+}
+
+export interface SubjectData {
+  subject: string;
+  train: SplitData;
+  test: SplitData;
+  /** ROI name → voxel column indices into `fmri`. */
+  atlas: Record<string, Int32Array>;
+  /** Per-voxel noise ceiling (fraction of variance, 0..1) when the dataset knows it. */
+  noiseCeiling?: Float32Array;
+}
+
+export interface Dataset {
+  describe(): Promise<DatasetInfo>;
+  load(subject: string): Promise<SubjectData>;
+}
+export type DatasetFactory = Factory<Dataset>;
+
+// ───────────────────────────── Mapper ─────────────────────────────
+
+export interface FitContext {
+  seed: number;
+  signal?: AbortSignal;
+}
+
+/** A fitted model: learned state only, immutable; predicts and saves itself. */
+export interface FittedMapper {
+  predict(X: Matrix): Promise<Matrix>;
+  /** Writes everything needed by the factory's `load` into `dir` (which exists and is empty). */
+  save(dir: string): Promise<void>;
+  /** Small facts worth reporting (chosen alpha, epochs run, …). */
+  readonly summary: Record<string, unknown>;
+}
+
+/** Options at construction, `fit` learns. X and Y were checked by core (same rows, finite). */
+export interface Mapper {
+  fit(X: Matrix, Y: Matrix, context: FitContext): Promise<FittedMapper>;
+}
+
+export interface MapperFactory extends Factory<Mapper> {
+  load(dir: string, services: PluginServices): Promise<FittedMapper>;
+}
+
+// ───────────────────────────── Generator ─────────────────────────────
+
+/** A latent space a generator needs predicted: e.g. `pixels` (12,288) or `pca` (256). */
+export interface TargetSpace {
+  name: string;
+  dims: number;
+}
+
+export interface StimulusBatch {
+  ids: string[];
+  images: ImageBatch;
+  captions?: string[][];
+}
+
+/** A generator after seeing the training stimuli (PCA fits its eigen-images there; others ignore it). */
+export interface FittedGenerator {
+  targets(): TargetSpace[];
+  encode(stimuli: StimulusBatch): Promise<Record<string, Matrix>>;
+  generate(predicted: Record<string, Matrix>): Promise<ImageBatch>;
+}
+
+export interface Generator {
+  fit(train: StimulusBatch, context: FitContext): Promise<FittedGenerator>;
+}
+export type GeneratorFactory = Factory<Generator>;
+
+// ───────────────────────────── Metric ─────────────────────────────
+
+export type MetricInput =
+  | { kind: 'latent'; space: string; pred: Matrix; truth: Matrix }
+  | { kind: 'image'; pred: ImageBatch; truth: ImageBatch };
+
+export interface MetricResult {
+  /** The aggregate as the metric's convention defines it (usually the mean of `perItem`). */
+  value: number;
+  /** One value per test item, for intervals and paired tests. */
+  perItem: Float64Array;
+}
+
+export interface Metric {
+  readonly appliesTo: readonly ('latent' | 'image')[];
+  readonly direction: 'higher' | 'lower';
+  compute(input: MetricInput, context: { seed: number }): MetricResult | Promise<MetricResult>;
+}
+export type MetricFactory = Factory<Metric>;

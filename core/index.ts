@@ -1,0 +1,11 @@
+/** The public API for plugin authors: `import { … } from 'neurodecode'`. */
+export * from './contracts.js';
+export * from './tensor.js';
+export { UserError } from './errors.js';
+export { Rng } from './rng.js';
+export type { PluginServices } from './services.js';
+export type { Logger } from './logging.js';
+export type { Progress, ProgressTask } from './progress.js';
+export type { Linalg, MatmulOptions } from './compute/linalg.js';
+export { readMatrix, writeMatrix } from './cache.js';
+export { readNpy, writeNpy } from './io/npy.js';

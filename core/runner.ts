@@ -1,0 +1,385 @@
+/**
+ * The experiment runner: for every pipeline × subject, load and preprocess the data, fit the generator on the
+ * training stimuli, encode targets, fit one mapper per target space (cached), predict the test set (cached),
+ * generate images, and score every metric — with the trivial predictor (mean training target) beside it.
+ */
+import type {
+  Dataset,
+  FittedGenerator,
+  FittedMapper,
+  Metric,
+  MetricInput,
+  MetricResult,
+  SubjectData,
+} from './contracts.js';
+import type { CacheOutcome } from './cache.js';
+import { readMatrix, writeMatrix } from './cache.js';
+import type { Core } from './core.js';
+import { UserError } from './errors.js';
+import type { ExperimentSpec, PipelineSpec, PluginRef } from './pipeline.js';
+import { dropUnusableVoxels, PREPROCESSING_ID } from './preprocess.js';
+import type { Provenance } from './registry.js';
+import { bootstrapMeanInterval } from './stats.js';
+import type { ImageBatch, Matrix } from './tensor.js';
+import { checkFinite, checkFitInputs } from './validation.js';
+import { PACKAGE_VERSION } from './version.js';
+import { join } from 'node:path';
+import type { PluginServices } from './services.js';
+import { TOKENS } from './tokens.js';
+
+export interface MetricRow {
+  pipeline: string;
+  subject: string;
+  /** `image`, or the name of a target space for latent metrics. */
+  target: string;
+  metric: string;
+  direction: 'higher' | 'lower';
+  /** null when the metric was undefined for some items (see `problem`): never a silent NaN. */
+  value: number | null;
+  low: number | null;
+  high: number | null;
+  /** The same metric for the trivial predictor (mean training target). */
+  trivial: number | null;
+  items: number;
+  problem?: string;
+}
+
+export interface MapperOutcome {
+  space: string;
+  mapper: string;
+  fit: CacheOutcome;
+  predict: CacheOutcome;
+  seconds: number;
+  summary: Record<string, unknown>;
+}
+
+export interface PipelineOutcome {
+  pipeline: string;
+  subject: string;
+  provenance: Provenance[];
+  mappers: MapperOutcome[];
+  voxels: number;
+  droppedVoxels: { nonFinite: number; constant: number };
+  trainItems: number;
+  testItems: number;
+  seconds: number;
+  /** `target/metric` → per-item values, for paired statistics afterwards. */
+  perItem: Record<string, number[]>;
+  testIds: string[];
+  reconstructions: ImageBatch;
+  truth: ImageBatch;
+}
+
+export interface ExperimentResult {
+  name: string;
+  version: string;
+  rows: MetricRow[];
+  outcomes: PipelineOutcome[];
+}
+
+export type RunEvent = { pipeline: string; subject: string; message: string };
+
+export interface RunOptions {
+  onEvent?: (event: RunEvent) => void;
+  signal?: AbortSignal;
+}
+
+interface PreparedSubject {
+  data: SubjectData;
+  dropped: { nonFinite: number; constant: number };
+  trainImages: ImageBatch;
+  testImages: ImageBatch;
+  trainCaptions?: string[][];
+  testCaptions?: string[][];
+}
+
+interface PreparedGenerator {
+  fitted: FittedGenerator;
+  trainTargets: Record<string, Matrix>;
+  testTargets: Record<string, Matrix>;
+  provenance: Provenance;
+}
+
+function refKey(ref: PluginRef): string {
+  return JSON.stringify([ref.id, ref.options]);
+}
+
+function seconds(since: number): number {
+  return (performance.now() - since) / 1000;
+}
+
+/** The trivial predictor: every test row is the mean training target. */
+function meanRows(train: Matrix, rows: number): Matrix {
+  const mean = new Float64Array(train.cols);
+  for (let i = 0; i < train.rows; i++) for (let j = 0; j < train.cols; j++) mean[j]! += train.data[i * train.cols + j]!;
+  const out = new Float32Array(rows * train.cols);
+  for (let j = 0; j < train.cols; j++) mean[j] = mean[j]! / train.rows;
+  for (let i = 0; i < rows; i++) out.set(mean, i * train.cols);
+  return { rows, cols: train.cols, data: out };
+}
+
+export class ExperimentRunner {
+  private readonly datasets = new Map<string, { dataset: Dataset; provenance: Provenance }>();
+  private readonly subjects = new Map<string, Promise<PreparedSubject>>();
+  private readonly generators = new Map<string, Promise<PreparedGenerator>>();
+  private readonly metrics = new Map<string, { metric: Metric; provenance: Provenance }>();
+
+  constructor(
+    private readonly core: Core,
+    private readonly options: RunOptions = {},
+  ) {}
+
+  /** Checks every plugin id and option set before any long step starts. */
+  validate(spec: ExperimentSpec): void {
+    const { registry } = this.core;
+    for (const p of spec.pipelines) {
+      registry.resolveOptions('dataset', p.dataset.id, p.dataset.options);
+      registry.resolveOptions('generator', p.generator.id, p.generator.options);
+      for (const m of Object.values(p.mappers)) registry.resolveOptions('mapper', m.id, m.options);
+      for (const m of p.metrics) registry.resolveOptions('metric', m.id, m.options);
+    }
+  }
+
+  async run(spec: ExperimentSpec): Promise<ExperimentResult> {
+    this.validate(spec);
+    const rows: MetricRow[] = [];
+    const outcomes: PipelineOutcome[] = [];
+    const plan: Array<{ pipeline: PipelineSpec; subject: string }> = [];
+    for (const pipeline of spec.pipelines) {
+      const { dataset } = await this.dataset(pipeline.dataset);
+      const info = await dataset.describe();
+      const subjects = pipeline.subjects.length > 0 ? pipeline.subjects : [info.subjects[0]!];
+      for (const subject of subjects) {
+        if (!info.subjects.includes(subject)) {
+          throw new UserError(`dataset '${pipeline.dataset.id}' has no subject '${subject}' (it has ${info.subjects.join(', ')})`, pipeline.name);
+        }
+        plan.push({ pipeline, subject });
+      }
+    }
+    const task = this.core.progress.task('pipelines', plan.length);
+    for (const { pipeline, subject } of plan) {
+      this.options.signal?.throwIfAborted();
+      const outcome = await this.runPipeline(pipeline, subject, rows);
+      outcomes.push(outcome);
+      task.tick(1, `${pipeline.name} ${subject}`);
+    }
+    task.done();
+    return { name: spec.name, version: PACKAGE_VERSION, rows, outcomes };
+  }
+
+  private say(pipeline: string, subject: string, message: string): void {
+    this.options.onEvent?.({ pipeline, subject, message });
+  }
+
+  private async dataset(ref: PluginRef) {
+    const key = refKey(ref);
+    let entry = this.datasets.get(key);
+    if (!entry) {
+      const { instance, provenance } = await this.core.registry.create('dataset', ref.id, ref.options);
+      entry = { dataset: instance, provenance };
+      this.datasets.set(key, entry);
+    }
+    return entry;
+  }
+
+  private prepareSubject(ref: PluginRef, subject: string): Promise<PreparedSubject> {
+    const key = `${refKey(ref)}|${subject}`;
+    let prepared = this.subjects.get(key);
+    if (!prepared) {
+      prepared = (async () => {
+        const { dataset } = await this.dataset(ref);
+        const { data, dropped } = dropUnusableVoxels(await dataset.load(subject));
+        if (data.test.fmri.rows === 0) throw new UserError(`subject ${subject} has an empty test set`, `dataset '${ref.id}'`);
+        if (data.train.fmri.cols === 0) throw new UserError(`subject ${subject} has no usable voxels`, `dataset '${ref.id}'`);
+        const [trainImages, testImages] = await Promise.all([data.train.stimuli.images(), data.test.stimuli.images()]);
+        for (const [split, images, fmri] of [['train', trainImages, data.train.fmri], ['test', testImages, data.test.fmri]] as const) {
+          if (images.count !== fmri.rows) {
+            throw new UserError(`subject ${subject} ${split}: ${images.count} images for ${fmri.rows} fMRI rows`, `dataset '${ref.id}'`);
+          }
+        }
+        return {
+          data,
+          dropped,
+          trainImages,
+          testImages,
+          trainCaptions: await data.train.stimuli.captions?.(),
+          testCaptions: await data.test.stimuli.captions?.(),
+        };
+      })();
+      this.subjects.set(key, prepared);
+    }
+    return prepared;
+  }
+
+  private prepareGenerator(pipeline: PipelineSpec, subject: string, prepared: PreparedSubject): Promise<PreparedGenerator> {
+    const key = `${refKey(pipeline.dataset)}|${subject}|${refKey(pipeline.generator)}|${pipeline.seed}`;
+    let entry = this.generators.get(key);
+    if (!entry) {
+      entry = (async () => {
+        const { instance, provenance } = await this.core.registry.create('generator', pipeline.generator.id, pipeline.generator.options);
+        const { data } = prepared;
+        const fitted = await instance.fit(
+          { ids: data.train.stimuli.ids, images: prepared.trainImages, captions: prepared.trainCaptions },
+          { seed: pipeline.seed, signal: this.options.signal },
+        );
+        const trainTargets = await fitted.encode({ ids: data.train.stimuli.ids, images: prepared.trainImages, captions: prepared.trainCaptions });
+        const testTargets = await fitted.encode({ ids: data.test.stimuli.ids, images: prepared.testImages, captions: prepared.testCaptions });
+        return { fitted, trainTargets, testTargets, provenance };
+      })();
+      this.generators.set(key, entry);
+    }
+    return entry;
+  }
+
+  private metric(ref: PluginRef) {
+    const key = refKey(ref);
+    const found = this.metrics.get(key);
+    if (found) return Promise.resolve(found);
+    return this.core.registry.create('metric', ref.id, ref.options).then(({ instance, provenance }) => {
+      const entry = { metric: instance, provenance };
+      this.metrics.set(key, entry);
+      return entry;
+    });
+  }
+
+  private async runPipeline(pipeline: PipelineSpec, subject: string, rows: MetricRow[]): Promise<PipelineOutcome> {
+    const started = performance.now();
+    const say = (m: string) => this.say(pipeline.name, subject, m);
+    const { registry, cache } = this.core;
+    const { provenance: datasetProvenance } = await this.dataset(pipeline.dataset);
+    const prepared = await this.prepareSubject(pipeline.dataset, subject);
+    const { data } = prepared;
+    const generator = await this.prepareGenerator(pipeline, subject, prepared);
+    const spaces = generator.fitted.targets();
+    const provenance: Provenance[] = [datasetProvenance, generator.provenance];
+    const mapperOutcomes: MapperOutcome[] = [];
+    const predicted: Record<string, Matrix> = {};
+    const where = `${pipeline.name} (${subject})`;
+
+    for (const space of spaces) {
+      const ref = pipeline.mappers[space.name] ?? pipeline.mappers['*'];
+      if (!ref) {
+        throw new UserError(`no mapper for target space '${space.name}' (name it in "mappers", or use "*")`, pipeline.name);
+      }
+      const t0 = performance.now();
+      const X = data.train.fmri;
+      const Y = generator.trainTargets[space.name];
+      if (!Y) throw new Error(`internal: generator '${pipeline.generator.id}' did not encode space '${space.name}'`);
+      checkFitInputs(X, Y, `${where}, mapper '${ref.id}' → ${space.name}`);
+      checkFinite(data.test.fmri, 'test fMRI', where);
+      const options = registry.resolveOptions('mapper', ref.id, ref.options);
+      const mapperProvenance = registry.provenance('mapper', ref.id, options);
+      provenance.push(mapperProvenance);
+      const factory = registry.factory('mapper', ref.id);
+      const description = {
+        dataset: { id: pipeline.dataset.id, options: datasetProvenance.options, version: datasetProvenance.version },
+        subject,
+        preprocessing: PREPROCESSING_ID,
+        generator: { id: pipeline.generator.id, options: generator.provenance.options, version: generator.provenance.version },
+        space: space.name,
+        mapper: { id: ref.id, options, version: mapperProvenance.version, plugin: mapperProvenance.plugin },
+        seed: pipeline.seed,
+        package: PACKAGE_VERSION,
+      };
+      const services = this.core.container.get<PluginServices>(TOKENS.Services);
+      const fit = await cache.getOrBuild<FittedMapper>(
+        'mappers',
+        description,
+        { read: (dir) => factory.load(dir, services), write: (dir, fitted) => fitted.save(dir) },
+        async () => {
+          say(`fitting ${ref.id} → ${space.name} (${X.rows} × ${X.cols} → ${Y.cols})`);
+          const { instance } = await registry.create('mapper', ref.id, options);
+          return instance.fit(X, Y, { seed: pipeline.seed, signal: this.options.signal });
+        },
+      );
+      const prediction = await cache.getOrBuild<Matrix>(
+        'predictions',
+        { ...description, stage: 'predict-test' },
+        { read: (dir) => readMatrix(join(dir, 'prediction.npy')), write: (dir, m) => writeMatrix(join(dir, 'prediction.npy'), m) },
+        () => fit.value.predict(data.test.fmri),
+      );
+      checkFinite(prediction.value, `predictions of mapper '${ref.id}' for ${space.name}`, where);
+      predicted[space.name] = prediction.value;
+      const s = seconds(t0);
+      say(
+        `${ref.id} → ${space.name}: ${fit.outcome === 'hit' ? 're-used fitted model from cache' : 'fitted'}, ` +
+          `${prediction.outcome === 'hit' ? 're-used predictions from cache' : 'predicted'} (${s.toFixed(1)} s)`,
+      );
+      mapperOutcomes.push({ space: space.name, mapper: ref.id, fit: fit.outcome, predict: prediction.outcome, seconds: s, summary: fit.value.summary });
+    }
+
+    const reconstructions = await generator.fitted.generate(predicted);
+    const trivialTargets = Object.fromEntries(
+      Object.entries(generator.trainTargets).map(([name, m]) => [name, meanRows(m, data.test.fmri.rows)]),
+    );
+    const trivialImages = await generator.fitted.generate(trivialTargets);
+
+    const perItem: Record<string, number[]> = {};
+    for (const ref of pipeline.metrics) {
+      const { metric, provenance: metricProvenance } = await this.metric(ref);
+      provenance.push(metricProvenance);
+      const inputs: Array<{ target: string; model: MetricInput; trivial: MetricInput }> = [];
+      if (metric.appliesTo.includes('latent')) {
+        for (const space of spaces) {
+          const truth = generator.testTargets[space.name]!;
+          inputs.push({
+            target: space.name,
+            model: { kind: 'latent', space: space.name, pred: predicted[space.name]!, truth },
+            trivial: { kind: 'latent', space: space.name, pred: trivialTargets[space.name]!, truth },
+          });
+        }
+      }
+      if (metric.appliesTo.includes('image')) {
+        inputs.push({
+          target: 'image',
+          model: { kind: 'image', pred: reconstructions, truth: prepared.testImages },
+          trivial: { kind: 'image', pred: trivialImages, truth: prepared.testImages },
+        });
+      }
+      for (const input of inputs) {
+        const result = await metric.compute(input.model, { seed: pipeline.seed });
+        const trivial = await metric.compute(input.trivial, { seed: pipeline.seed });
+        perItem[`${input.target}/${ref.id}`] = Array.from(result.perItem);
+        rows.push(this.row(pipeline.name, subject, input.target, ref.id, metric.direction, result, trivial, pipeline.seed));
+      }
+    }
+
+    return {
+      pipeline: pipeline.name,
+      subject,
+      provenance,
+      mappers: mapperOutcomes,
+      voxels: data.train.fmri.cols,
+      droppedVoxels: prepared.dropped,
+      trainItems: data.train.fmri.rows,
+      testItems: data.test.fmri.rows,
+      seconds: seconds(started),
+      perItem,
+      testIds: data.test.stimuli.ids,
+      reconstructions,
+      truth: prepared.testImages,
+    };
+  }
+
+  private row(
+    pipeline: string,
+    subject: string,
+    target: string,
+    metric: string,
+    direction: 'higher' | 'lower',
+    result: MetricResult,
+    trivial: MetricResult,
+    seed: number,
+  ): MetricRow {
+    const undefinedItems = result.perItem.filter((v) => !Number.isFinite(v)).length;
+    const base = { pipeline, subject, target, metric, direction, items: result.perItem.length };
+    const trivialValue = Number.isFinite(trivial.value) ? trivial.value : null;
+    if (undefinedItems > 0 || !Number.isFinite(result.value)) {
+      const problem = `undefined for ${undefinedItems} of ${result.perItem.length} items`;
+      this.say(pipeline, subject, `warning: ${metric} on ${target} is ${problem}; reported as n/a`);
+      return { ...base, value: null, low: null, high: null, trivial: trivialValue, problem };
+    }
+    const ci = bootstrapMeanInterval(result.perItem, { seed });
+    return { ...base, value: result.value, low: ci.low, high: ci.high, trivial: trivialValue };
+  }
+}

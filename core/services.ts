@@ -1,0 +1,17 @@
+/** The services core hands to plugin factories (resolved from the inversify container). */
+import type { Linalg } from './compute/linalg.js';
+import type { OnnxSessions } from './compute/onnx.js';
+import type { TensorflowProvider } from './compute/tfjs.js';
+import type { Logger } from './logging.js';
+import type { Progress } from './progress.js';
+
+export interface PluginServices {
+  log: Logger;
+  progress: Progress;
+  /** Dense linear algebra near the machine's matrix-multiply peak. */
+  linalg: Linalg;
+  /** ONNX Runtime sessions for pretrained networks. */
+  onnx: OnnxSessions;
+  /** TensorFlow.js with the backend chosen at start (imported on first use). */
+  tensorflow: TensorflowProvider;
+}
