@@ -1,0 +1,4 @@
+/** `mae` has no options. */
+export type MaeOptions = Record<string, never>;
+
+export const maeOptionsSchema = { type: 'object', additionalProperties: false, properties: {} } as const;

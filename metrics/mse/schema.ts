@@ -1,0 +1,4 @@
+/** `mse` has no options. */
+export type MseOptions = Record<string, never>;
+
+export const mseOptionsSchema = { type: 'object', additionalProperties: false, properties: {} } as const;
