@@ -1,0 +1,8 @@
+/** Options of the `pixels` generator: none (direct decoding of the pixel values). */
+export type PixelsOptions = Record<string, never>;
+
+export const pixelsOptionsSchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {},
+} as const;
