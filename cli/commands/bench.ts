@@ -1,0 +1,79 @@
+import { Flags } from '@oclif/core';
+import Table from 'cli-table3';
+import { benchTfjsMatmul } from '../../core/bench/engines.js';
+import { benchLinalg } from '../../core/bench/matmul.js';
+import { benchRidge } from '../../core/bench/ridge.js';
+import { BaseCommand } from '../base.js';
+
+const SECTIONS = ['matmul', 'tfjs', 'ridge'] as const;
+
+export default class Bench extends BaseCommand<typeof Bench> {
+  static override summary = 'Measure matrix-multiply GFLOP/s of every engine and ridge at NSD scale, with ratios';
+  static override description =
+    'matmul: the dense linear algebra engine (ONNX Runtime) on square, training-step and kernel shapes. ' +
+    'tfjs: TensorFlow.js matMul on each installed backend. ridge: fit + predict at NSD subj01 scale ' +
+    '(8,859 × 15,724 → 4,096 and 59,136 targets, 982 test rows) against scikit-learn\'s measured fit times. ' +
+    'The full ridge section needs about 4 GB of memory and a few minutes.';
+  static override examples = ['<%= config.bin %> bench', '<%= config.bin %> bench --only matmul --only tfjs', '<%= config.bin %> bench --quick --json'];
+  static override flags = {
+    only: Flags.string({ description: 'sections to run; repeatable', options: [...SECTIONS], multiple: true }),
+    quick: Flags.boolean({ description: 'small sizes (seconds, for a smoke test); ratios against scikit-learn need the full size', default: false }),
+  };
+
+  async run(): Promise<unknown> {
+    const sections = new Set(this.flags.only ?? SECTIONS);
+    const quick = this.flags.quick;
+    const result: Record<string, unknown> = {};
+    if (sections.has('matmul')) {
+      this.info('measuring the linear algebra engine…');
+      const cases = quick
+        ? [{ name: 'square 512', m: 512, k: 512, n: 512 }, { name: 'square 128, plain JS', m: 128, k: 128, n: 128, engine: 'js' as const }]
+        : undefined;
+      const rows = await benchLinalg({ cases });
+      result.matmul = rows;
+      const peak = Math.max(...rows.filter((r) => r.engine !== 'js').map((r) => r.bestGflops));
+      const t = new Table({ head: ['engine', 'case', 'GFLOP/s (median)', 'best', '% of peak'], style: { head: [], border: [] } });
+      for (const r of rows) t.push([r.engine, r.case, r.gflops.toFixed(1), r.bestGflops.toFixed(1), `${((100 * r.gflops) / peak).toFixed(0)}%`]);
+      this.log(t.toString());
+      result.matmulPeak = peak;
+    }
+    if (sections.has('tfjs')) {
+      this.info('measuring TensorFlow.js backends…');
+      const tf = await benchTfjsMatmul({
+        onnx: false,
+        budgetSeconds: quick ? 0.3 : 2,
+        cases: quick ? () => [{ name: 'square 128', m: 128, k: 128, n: 128 }] : undefined,
+      });
+      result.tfjs = tf;
+      const t = new Table({ head: ['engine', 'case', 'GFLOP/s (median)', 'best'], style: { head: [], border: [] } });
+      for (const r of tf.measurements) t.push([r.engine, r.case, r.gflops.toFixed(2), r.bestGflops.toFixed(2)]);
+      for (const s of tf.skipped) t.push([s.engine, `skipped: ${s.reason}`, '', '']);
+      this.log(t.toString());
+    }
+    if (sections.has('ridge')) {
+      this.info(quick ? 'ridge at a small size…' : 'ridge at NSD scale (several minutes)…');
+      const rows = await benchRidge(quick ? { trainRows: 600, voxels: 1200, testRows: 100, targets: [256, 2048] } : {});
+      result.ridge = rows;
+      const t = new Table({
+        head: ['targets', 'n × p', 'fit s', 'predict s', 'total s', 'GFLOP/s', 'sklearn fit s', 'speed-up', 'max rel. diff vs float64'],
+        style: { head: [], border: [] },
+      });
+      for (const r of rows) {
+        t.push([
+          r.targets,
+          `${r.trainRows} × ${r.voxels}`,
+          r.fitSeconds.toFixed(1),
+          r.predictSeconds.toFixed(1),
+          r.totalSeconds.toFixed(1),
+          r.gflops.toFixed(0),
+          r.sklearnFitSeconds ?? '—',
+          r.speedupVsSklearnFit === undefined ? '—' : `${r.speedupVsSklearnFit.toFixed(2)}×`,
+          r.maxRelativeDifference.toExponential(1),
+        ]);
+      }
+      this.log(t.toString());
+      this.log('speed-up = scikit-learn Ridge fit alone (measured on this machine kind, reference/performance.md) ÷ our fit + predict');
+    }
+    return result;
+  }
+}

@@ -1,0 +1,93 @@
+/** The CLI as a user runs it: a child process, exit codes, stdout/stderr. */
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const BIN = resolve('cli/bin/neurodecode.js');
+const KNN = resolve('test/fixtures/knn-mapper-plugin');
+let tmp: string;
+
+async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, [BIN, ...args, '--cache-dir', join(tmp, 'cache')], {
+      cwd: tmp,
+      maxBuffer: 64 * 1024 * 1024,
+    });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const e = error as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+beforeAll(async () => {
+  tmp = await mkdtemp(join(tmpdir(), 'nd-cli-'));
+});
+afterAll(() => rm(tmp, { recursive: true, force: true }));
+
+describe('neurodecode CLI', () => {
+  it('lists built-in and external plugins as JSON', async () => {
+    const { code, stdout } = await cli(['plugins', 'list', '--json', '--plugin', KNN]);
+    expect(code).toBe(0);
+    const entries = JSON.parse(stdout) as Array<{ kind: string; id: string; source: string }>;
+    const ids = entries.map((e) => `${e.kind}:${e.id}`);
+    for (const id of ['dataset:synthetic', 'mapper:ridge', 'mapper:knn', 'generator:pixels', 'generator:pca', 'metric:ssim', 'metric:two-way']) {
+      expect(ids).toContain(id);
+    }
+    expect(entries.find((e) => e.id === 'knn')!.source).toBe(KNN);
+  });
+
+  it('inspects a plugin with its defaults, and suggests a close id for a typo (exit 1)', async () => {
+    const ok = await cli(['plugins', 'inspect', 'ridge']);
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toMatch(/folds: integer = 5/);
+    const typo = await cli(['plugins', 'inspect', 'rigde']);
+    expect(typo.code).toBe(1);
+    expect(typo.stderr).toMatch(/unknown dataset 'rigde'|Did you mean 'ridge'/);
+    expect(typo.stderr).not.toMatch(/at .*\.ts:\d+/); // no stack trace without --verbose
+  });
+
+  it('reports a pipeline file that fails its schema, naming the file and field (exit 1)', async () => {
+    const file = join(tmp, 'bad.json');
+    await writeFile(file, JSON.stringify({ dataset: 'synthetic', generator: 'pixels', mappers: { '*': { id: 'ridge', options: { folds: 1 } } } }));
+    const r = await cli(['run', '--pipeline', file]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/mapper 'ridge' options: \/folds: must be >= 2/);
+  });
+
+  it('refuses an unwritable output folder before computing anything (exit 1)', async () => {
+    const blocker = join(tmp, 'a-file');
+    await writeFile(blocker, 'x');
+    const r = await cli(['run', '--out', join(blocker, 'out')]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/cannot write to the output folder \(ENOTDIR\)/);
+  });
+
+  it('compares an external mapper plugin with ridge, and re-uses the cache on the second run', async () => {
+    const ridge = join(tmp, 'ridge.json');
+    await writeFile(
+      ridge,
+      JSON.stringify({
+        name: 'ridge→pixels',
+        dataset: { id: 'synthetic', options: { subjects: 1, trainImages: 200, testImages: 40 } },
+        generator: 'pixels',
+        mappers: { '*': 'ridge' },
+        metrics: ['mse', 'pixcorr', 'two-way'],
+      }),
+    );
+    const args = ['compare', ridge, join(KNN, 'pipeline.json'), '--plugin', KNN, '--out', join(tmp, 'out')];
+    const first = await cli([...args, '--json']);
+    expect(first.code).toBe(0);
+    const result = JSON.parse(first.stdout) as { rows: Array<{ pipeline: string; metric: string; value: number }>; files: string[] };
+    expect(new Set(result.rows.map((r) => r.pipeline))).toEqual(new Set(['ridge→pixels', 'knn→pixels']));
+    expect(result.rows.every((r) => Number.isFinite(r.value))).toBe(true);
+    expect(result.files.map((f) => f.slice(f.lastIndexOf('/') + 1))).toEqual(['results.json', 'results.csv', 'grid-subj01.png']);
+    const second = await cli(args);
+    expect(second.code).toBe(0);
+    expect(second.stderr).toMatch(/ridge → pixels: re-used fitted model from cache, re-used predictions from cache/);
+    expect(second.stdout).toMatch(/knn→pixels/);
+  });
+});

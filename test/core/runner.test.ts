@@ -1,0 +1,136 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import type { PluginModule, SplitData } from '../../core/contracts.js';
+import { parseSpecFile, type ExperimentSpec } from '../../core/pipeline.js';
+import { Rng } from '../../core/rng.js';
+import { ExperimentRunner } from '../../core/runner.js';
+import type { Matrix } from '../../core/tensor.js';
+import { makeTestCore, type TestCore } from '../helpers/core.js';
+
+/** A tiny linear "brain": voxels = W · pixels + noise, one NaN voxel; images 3×3 gray. */
+const tinyDataset: PluginModule = {
+  manifest: {
+    name: 'tiny-dataset',
+    version: '0.0.1',
+    apiVersion: '1.0',
+    provides: [
+      {
+        kind: 'dataset',
+        id: 'tiny',
+        summary: 'test',
+        optionsSchema: { type: 'object', properties: { testItems: { type: 'integer', default: 10 } } },
+      },
+    ],
+  },
+  register(r) {
+    r.dataset('tiny', {
+      create(options) {
+        const testItems = options.testItems as number;
+        const voxels = 12;
+        const pixels = 9;
+        const rng = new Rng(7);
+        const W = Float32Array.from({ length: voxels * pixels }, () => rng.normal());
+        const split = (n: number, offset: number): SplitData => {
+          const images = Float32Array.from({ length: n * pixels }, () => rng.uniform());
+          const fmri = new Float32Array(n * voxels);
+          for (let i = 0; i < n; i++) {
+            for (let v = 0; v < voxels; v++) {
+              let s = 0;
+              for (let p = 0; p < pixels; p++) s += W[v * pixels + p]! * images[i * pixels + p]!;
+              fmri[i * voxels + v] = v === 3 ? NaN : s + 0.05 * rng.normal();
+            }
+          }
+          return {
+            fmri: { rows: n, cols: voxels, data: fmri } as Matrix,
+            repeats: new Int32Array(n).fill(1),
+            stimuli: {
+              ids: Array.from({ length: n }, (_, i) => `img${offset + i}`),
+              images: async () => ({ count: n, height: 3, width: 3, channels: 1, data: images }),
+            },
+          };
+        };
+        const train = split(60, 0);
+        const test = split(testItems, 1000);
+        return {
+          describe: async () => ({ id: 'tiny', subjects: ['s1'], imageShape: [3, 3, 1], captions: false, summaries: [], notes: [] }),
+          load: async () => ({ subject: 's1', train, test, atlas: { all: Int32Array.from({ length: voxels }, (_, i) => i) } }),
+        };
+      },
+    });
+  },
+};
+
+function spec(options: { testItems?: number; pipelines?: number } = {}): ExperimentSpec {
+  const pipelines = Array.from({ length: options.pipelines ?? 1 }, (_, i) => ({
+    name: `p${i}`,
+    dataset: { id: 'tiny', options: { testItems: options.testItems ?? 10 } },
+    generator: 'pixels',
+    mappers: { '*': { id: 'ridge', options: { alpha: 0.1 + i } } },
+    metrics: ['mse', 'pixcorr'],
+  }));
+  return parseSpecFile({ pipelines }, 'test');
+}
+
+let core: TestCore | undefined;
+afterEach(async () => {
+  await core?.cleanup();
+  core = undefined;
+});
+
+describe('ExperimentRunner', () => {
+  it('runs a pipeline end to end, drops the NaN voxel, and beats the trivial predictor', async () => {
+    core = await makeTestCore({ modules: [tinyDataset] });
+    const result = await new ExperimentRunner(core).run(spec());
+    const outcome = result.outcomes[0]!;
+    expect(outcome.droppedVoxels).toEqual({ nonFinite: 1, constant: 0 });
+    expect(outcome.voxels).toBe(11);
+    const mse = result.rows.find((r) => r.metric === 'mse')!;
+    expect(mse.target).toBe('pixels');
+    expect(mse.value).not.toBeNull();
+    // 11 noisy voxels of a 9-pixel linear image: ridge recovers the pixels far better than the mean image.
+    expect(mse.value!).toBeLessThan(0.2 * mse.trivial!);
+    expect(mse.low!).toBeLessThanOrEqual(mse.value!);
+    expect(mse.high!).toBeGreaterThanOrEqual(mse.value!);
+    const pixcorr = result.rows.find((r) => r.metric === 'pixcorr')!;
+    expect(pixcorr.target).toBe('image');
+    expect(pixcorr.value!).toBeGreaterThan(0.9);
+    expect(outcome.provenance.map((p) => `${p.kind}:${p.id}`)).toEqual(['dataset:tiny', 'generator:pixels', 'mapper:ridge', 'metric:mse', 'metric:pixcorr']);
+  });
+
+  it('re-uses fitted mappers and predictions from the cache on a second identical run', async () => {
+    core = await makeTestCore({ modules: [tinyDataset] });
+    const first = await new ExperimentRunner(core).run(spec());
+    const second = await new ExperimentRunner(core).run(spec());
+    expect(first.outcomes[0]!.mappers[0]).toMatchObject({ fit: 'miss', predict: 'miss' });
+    expect(second.outcomes[0]!.mappers[0]).toMatchObject({ fit: 'hit', predict: 'hit' });
+    expect(second.rows).toEqual(first.rows);
+  });
+
+  it('resumes an interrupted experiment with what was finished', async () => {
+    core = await makeTestCore({ modules: [tinyDataset] });
+    const controller = new AbortController();
+    const interrupted = new ExperimentRunner(core, {
+      signal: controller.signal,
+      onEvent: (e) => {
+        if (e.pipeline === 'p0' && e.message.includes('predicted')) controller.abort(new Error('killed'));
+      },
+    });
+    await expect(interrupted.run(spec({ pipelines: 2 }))).rejects.toThrow('killed');
+    const resumed = await new ExperimentRunner(core).run(spec({ pipelines: 2 }));
+    expect(resumed.outcomes.map((o) => o.mappers[0]!.fit)).toEqual(['hit', 'miss']);
+  });
+
+  it('refuses an empty test set and an unknown subject with clear messages', async () => {
+    core = await makeTestCore({ modules: [tinyDataset] });
+    await expect(new ExperimentRunner(core).run(spec({ testItems: 0 }))).rejects.toThrow(/subject s1 has an empty test set/);
+    const bad = spec();
+    bad.pipelines[0]!.subjects = ['s9'];
+    await expect(new ExperimentRunner(core).run(bad)).rejects.toThrow(/dataset 'tiny' has no subject 's9' \(it has s1\)/);
+  });
+
+  it('validates every plugin and option before starting', async () => {
+    core = await makeTestCore({ modules: [tinyDataset] });
+    const bad = spec();
+    bad.pipelines[0]!.mappers['*'] = { id: 'ridge', options: { alpha: -1 } };
+    await expect(new ExperimentRunner(core).run(bad)).rejects.toThrow(/mapper 'ridge' options: \/alpha: must be > 0/);
+  });
+});

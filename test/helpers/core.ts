@@ -1,0 +1,29 @@
+/** Builds a core for tests: temporary cache, silent logger, optional extra plugin modules. */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { PluginModule } from '../../core/contracts.js';
+import { createCore, type Core } from '../../core/core.js';
+import type { Logger } from '../../core/logging.js';
+
+export interface TestCore extends Core {
+  warnings: string[];
+  cleanup(): Promise<void>;
+}
+
+export async function makeTestCore(options: { cacheDir?: string | null; plugins?: string[]; modules?: PluginModule[] } = {}): Promise<TestCore> {
+  const tmp = await mkdtemp(join(tmpdir(), 'nd-test-'));
+  const warnings: string[] = [];
+  const logger: Logger = { info: () => {}, debug: () => {}, warn: (m) => warnings.push(m) };
+  const core = await createCore(
+    {
+      cwd: process.cwd(),
+      cacheDir: options.cacheDir === undefined ? join(tmp, 'cache') : options.cacheDir,
+      plugins: options.plugins ?? [],
+      verbose: false,
+    },
+    { logger },
+  );
+  for (const [i, m] of (options.modules ?? []).entries()) core.registry.add(m, `test:module${i}`, false);
+  return { ...core, warnings, cleanup: () => rm(tmp, { recursive: true, force: true }) };
+}
