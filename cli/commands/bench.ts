@@ -1,8 +1,8 @@
 import { Flags } from '@oclif/core';
 import Table from 'cli-table3';
-import { benchTfjsMatmul } from '../../core/bench/engines.js';
+import { benchTfjsMatmul } from '../../core/bench/tfjs.js';
 import { benchLinalg } from '../../core/bench/matmul.js';
-import { benchRidge } from '../../core/bench/ridge.js';
+import { benchRidge } from '../../plugins/ridge/bench.js';
 import { BaseCommand } from '../base.js';
 
 const SECTIONS = ['matmul', 'tfjs', 'ridge'] as const;
@@ -40,7 +40,7 @@ export default class Bench extends BaseCommand<typeof Bench> {
     if (sections.has('tfjs')) {
       this.info('measuring TensorFlow.js backends…');
       const tf = await benchTfjsMatmul({
-        onnx: false,
+        
         budgetSeconds: quick ? 0.3 : 2,
         cases: quick ? () => [{ name: 'square 128', m: 128, k: 128, n: 128 }] : undefined,
       });

@@ -1,11 +1,9 @@
 /**
  * Matrix-multiply throughput of the compute engines (for `neurodecode bench`): TensorFlow.js on every installed
- * backend, and ONNX Runtime for comparison, on a square product and on the shapes of a training step of a neural
+ * backend (ONNX Runtime, the dense linear algebra engine, is measured by ./matmul.ts), on a square product and on the shapes of a training step of a neural
  * mapper (a batch of 128 NSD subj01 voxel rows, 15,724 voxels, 600 hidden units), with and without a transposed
  * operand (the transposes are what backpropagation multiplies by). Returns numbers; printing is the CLI's job.
  */
-import { createOnnxSessions } from '../compute/onnx.js';
-import { encodeOnnxModel } from '../compute/onnx-model.js';
 import { createTensorflowProvider, tensorflowAvailability, type TfBackendName } from '../compute/tfjs.js';
 import { Rng } from '../rng.js';
 
@@ -56,8 +54,6 @@ export interface EngineBenchResult {
 export interface EngineBenchOptions {
   /** TensorFlow.js backends to measure; default every installed one. */
   backends?: TfBackendName[];
-  /** Also measure ONNX Runtime (default true). */
-  onnx?: boolean;
   /**
    * Timed runs stop once this many seconds were spent on a case, after one untimed warm-up run (which counts as
    * the timed run when it alone took half the budget); default 2.
@@ -197,46 +193,4 @@ export async function benchTfjsMatmul(options: EngineBenchOptions = {}): Promise
     }
   }
   return result;
-}
-
-export async function benchOnnxMatmul(options: EngineBenchOptions = {}): Promise<EngineBenchResult> {
-  const result: EngineBenchResult = { measurements: [], skipped: [] };
-  const sessions = createOnnxSessions();
-  const engine = `onnxruntime-${sessions.providers[0]}`;
-  const ort = await import('onnxruntime-node');
-  for (const c of (options.cases ?? defaultCases)(engine)) {
-    const x = operands(c, 1);
-    // Gemm takes the transposes as attributes, as a MatMul node after a Transpose would not.
-    const model = encodeOnnxModel({
-      inputs: [
-        { name: 'A', type: 'float32', dims: x.aShape },
-        { name: 'B', type: 'float32', dims: x.bShape },
-      ],
-      outputs: [{ name: 'Y', type: 'float32', dims: [c.m, c.n] }],
-      nodes: [{ op: 'Gemm', inputs: ['A', 'B'], outputs: ['Y'], attributes: { transA: c.transA ? 1 : 0, transB: c.transB ? 1 : 0 } }],
-    });
-    let session;
-    try {
-      session = await sessions.open(model, { label: `bench ${c.name}` });
-    } catch (error) {
-      result.skipped.push({ engine, reason: reasonOf(error) });
-      return result;
-    }
-    try {
-      const feeds = { A: new ort.Tensor('float32', x.a, x.aShape), B: new ort.Tensor('float32', x.b, x.bShape) };
-      const once = async () => (await session.run(feeds)).Y!.data as Float32Array;
-      result.measurements.push(await measure(engine, c, x, once, options));
-    } finally {
-      await session.release();
-    }
-  }
-  return result;
-}
-
-/** Every engine: tfjs on each installed backend, then ONNX Runtime. */
-export async function benchEngines(options: EngineBenchOptions = {}): Promise<EngineBenchResult> {
-  const tfjs = await benchTfjsMatmul(options);
-  if (options.onnx === false) return tfjs;
-  const onnx = await benchOnnxMatmul(options);
-  return { measurements: [...tfjs.measurements, ...onnx.measurements], skipped: [...tfjs.skipped, ...onnx.skipped] };
 }

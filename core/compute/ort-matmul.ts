@@ -1,0 +1,136 @@
+/**
+ * Matrix products through ONNX Runtime (MLAS): one session per (element type, transB), each with symbolic
+ * dimensions so that a single session serves every shape. Measured on 2 AVX-512 cores: ≈120–170 GFLOP/s in
+ * float32 (2 intra-op threads), ≈75 in float64 — against ≈1 for plain JS loops.
+ */
+import { availableParallelism } from 'node:os';
+import type { InferenceSession, Tensor } from 'onnxruntime-node';
+import { encodeOnnxModel } from './onnx-model.js';
+import type { Dense, FloatArray, MatmulOptions } from './linalg.js';
+import { transpose } from './linalg.js';
+
+type Ort = typeof import('onnxruntime-node');
+
+/** op(B) at least this wide makes a JS copy of Aᵀ cheap against the product (then MatMul beats Gemm transA). */
+const WIDE_ENOUGH_TO_TRANSPOSE = 2048;
+type ElementType = 'float32' | 'float64';
+
+export interface OrtMatmulOptions {
+  /** Intra-op threads; default: the number of cores. */
+  threads?: number;
+}
+
+export class OrtMatmul {
+  private readonly sessions = new Map<string, Promise<InferenceSession>>();
+  private ort: Promise<Ort> | undefined;
+  readonly threads: number;
+
+  constructor(options: OrtMatmulOptions = {}) {
+    this.threads = options.threads ?? availableParallelism();
+  }
+
+  /**
+   * op(A)·op(B). transB maps to Gemm's transB (as fast as MatMul). transA maps to Gemm's transA (~70–90 GFLOP/s)
+   * unless op(B) is wide: then copying Aᵀ in JS costs little against the product and MatMul runs faster.
+   */
+  async gemm<T extends FloatArray>(a: Dense<T>, b: Dense<T>, options: MatmulOptions = {}): Promise<Dense<T>> {
+    const type: ElementType = a.data instanceof Float64Array ? 'float64' : 'float32';
+    const transB = options.transB === true;
+    const n = transB ? b.rows : b.cols;
+    const k = transB ? b.cols : b.rows;
+    const transposeFirst = options.transA === true && n >= WIDE_ENOUGH_TO_TRANSPOSE;
+    const left = transposeFirst ? transpose(a) : a;
+    const transA = options.transA === true && !transposeFirst;
+    const m = transA ? left.cols : left.rows;
+    if ((transA ? left.rows : left.cols) !== k) throw new RangeError(`matmul: inner dimensions differ (${transA ? left.rows : left.cols} vs ${k})`);
+    const ort = await this.runtime();
+    const session = await this.session(type, transA, transB);
+    const feeds = {
+      a: new ort.Tensor(type, left.data, [left.rows, left.cols]),
+      b: new ort.Tensor(type, b.data, [b.rows, b.cols]),
+    };
+    const result = await session.run(feeds);
+    const out = result.c as Tensor;
+    return { rows: m, cols: n, data: out.data as T };
+  }
+
+  /**
+   * (A − 1·rowᵀ)·diag(multiplier): every row minus `row`, then times `multiplier` column-wise when given.
+   * Memory-bound, but multi-threaded and vectorised, unlike a JS loop (≈2× faster on NSD-sized arrays).
+   */
+  async subtractRow<T extends FloatArray>(a: Dense<T>, row: T, multiplier?: T): Promise<Dense<T>> {
+    const type: ElementType = a.data instanceof Float64Array ? 'float64' : 'float32';
+    const ort = await this.runtime();
+    const key = `sub:${type}:${multiplier !== undefined}`;
+    let session = this.sessions.get(key);
+    if (!session) {
+      session = this.createSubtractSession(type, multiplier !== undefined);
+      this.sessions.set(key, session);
+    }
+    // A preallocated output saves copying the result out of ONNX Runtime's memory (it is as large as A).
+    const out = (type === 'float64' ? new Float64Array(a.data.length) : new Float32Array(a.data.length)) as T;
+    const feeds: Record<string, Tensor> = {
+      a: new ort.Tensor(type, a.data, [a.rows, a.cols]),
+      b: new ort.Tensor(type, row, [a.cols]),
+    };
+    if (multiplier) feeds.s = new ort.Tensor(type, multiplier, [a.cols]);
+    await (await session).run(feeds, { c: new ort.Tensor(type, out, [a.rows, a.cols]) });
+    return { rows: a.rows, cols: a.cols, data: out };
+  }
+
+  private async createSubtractSession(type: ElementType, scaled: boolean): Promise<InferenceSession> {
+    const ort = await this.runtime();
+    const model = encodeOnnxModel({
+      name: 'subtract-row',
+      inputs: [
+        { name: 'a', type, dims: ['m', 'n'] },
+        { name: 'b', type, dims: ['n'] },
+        ...(scaled ? [{ name: 's', type, dims: ['n'] }] : []),
+      ],
+      outputs: [{ name: 'c', type, dims: ['m', 'n'] }],
+      nodes: scaled
+        ? [
+            { op: 'Sub', inputs: ['a', 'b'], outputs: ['d'] },
+            { op: 'Mul', inputs: ['d', 's'], outputs: ['c'] },
+          ]
+        : [{ op: 'Sub', inputs: ['a', 'b'], outputs: ['c'] }],
+    });
+    return ort.InferenceSession.create(model, { intraOpNumThreads: this.threads, interOpNumThreads: 1 });
+  }
+
+  private runtime(): Promise<Ort> {
+    this.ort ??= import('onnxruntime-node');
+    return this.ort;
+  }
+
+  private session(type: ElementType, transA: boolean, transB: boolean): Promise<InferenceSession> {
+    const key = `${type}:${transA}:${transB}`;
+    let session = this.sessions.get(key);
+    if (!session) {
+      session = this.createSession(type, transA, transB);
+      this.sessions.set(key, session);
+    }
+    return session;
+  }
+
+  private async createSession(type: ElementType, transA: boolean, transB: boolean): Promise<InferenceSession> {
+    const ort = await this.runtime();
+    const model = encodeOnnxModel({
+      name: 'matmul',
+      inputs: [
+        { name: 'a', type, dims: transA ? ['k', 'm'] : ['m', 'k'] },
+        { name: 'b', type, dims: transB ? ['n', 'k'] : ['k', 'n'] },
+      ],
+      outputs: [{ name: 'c', type, dims: ['m', 'n'] }],
+      nodes: transA || transB
+        ? [{ op: 'Gemm', inputs: ['a', 'b'], outputs: ['c'], attributes: { transA: transA ? 1 : 0, transB: transB ? 1 : 0 } }]
+        : [{ op: 'MatMul', inputs: ['a', 'b'], outputs: ['c'] }],
+    });
+    return ort.InferenceSession.create(model, {
+      intraOpNumThreads: this.threads,
+      interOpNumThreads: 1,
+      graphOptimizationLevel: 'all',
+      executionMode: 'sequential',
+    });
+  }
+}

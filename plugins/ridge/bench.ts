@@ -1,0 +1,202 @@
+/**
+ * The ridge mapper at NSD scale (subj01: 8,859 train rows × 15,724 voxels, 982 test rows; 4,096 targets as a
+ * mid-size latent and 59,136 = 77×768 CLIP-text), timed fit + predict against scikit-learn's fit time measured on
+ * this machine kind (reference/performance.md), and checked against a float64 solve on a sample of targets.
+ * Returns numbers; printing is the CLI's job. (Imports the built-in ridge plugin: this bench measures it.)
+ */
+import type { PluginServices } from '../../core/services.js';
+import { cholesky, choleskySolve } from '../../core/compute/cholesky.js';
+import { createLinalg, type Dense, type Linalg } from '../../core/compute/linalg.js';
+import { Rng } from '../../core/rng.js';
+import type { Matrix } from '../../core/tensor.js';
+
+/** scikit-learn 1.2 `Ridge(alpha=50000)` fit time on float32 NSD subj01 data, seconds (reference/performance.md). */
+export const SKLEARN_RIDGE_FIT_SECONDS: Readonly<Record<number, number>> = { 4096: 17, 59136: 134 };
+
+export interface RidgeBenchOptions {
+  trainRows?: number;
+  voxels?: number;
+  testRows?: number;
+  /** One fit + predict per entry (default [4096, 59136]). */
+  targets?: number[];
+  alpha?: number;
+  seed?: number;
+  /** Targets compared against the float64 solve (evenly spaced; default 32). */
+  checkTargets?: number;
+  linalg?: Linalg;
+}
+
+export interface RidgeBenchResult {
+  targets: number;
+  trainRows: number;
+  voxels: number;
+  testRows: number;
+  fitSeconds: number;
+  predictSeconds: number;
+  totalSeconds: number;
+  /** Floating-point operations done by the matrix engine during fit + predict. */
+  gflop: number;
+  /** gflop / totalSeconds. */
+  gflops: number;
+  /** Present only at the NSD sizes scikit-learn was timed at. */
+  sklearnFitSeconds?: number;
+  /** sklearnFitSeconds / totalSeconds (our fit + predict against their fit alone). */
+  speedupVsSklearnFit?: number;
+  /** max over checked targets of max|ŷ − ŷ₆₄| / max|ŷ₆₄ − ȳ| (relative to the spread of the predictions). */
+  maxRelativeDifference: number;
+  checkedTargets: number;
+  summary: Record<string, unknown>;
+}
+
+export async function benchRidge(options: RidgeBenchOptions = {}): Promise<RidgeBenchResult[]> {
+  const n = options.trainRows ?? 8859;
+  const p = options.voxels ?? 15724;
+  const m = options.testRows ?? 982;
+  const targetCounts = options.targets ?? [4096, 59136];
+  const alpha = options.alpha ?? 5e4;
+  const rng = new Rng(options.seed ?? 0);
+  const counting = countingLinalg(options.linalg ?? createLinalg());
+  const services = {
+    linalg: counting.linalg,
+    log: { info() {}, warn() {}, debug() {} },
+    progress: { task: () => ({ tick() {}, done() {} }) },
+  } as unknown as PluginServices;
+
+  // Voxels driven by a few shared factors plus independent noise, like fMRI's correlated responses.
+  const rank = 64;
+  const factors = gaussian(rng, n + m, rank);
+  const X = await mix(counting.linalg, factors, gaussian(rng, rank, p), 1, rng.nextUint32());
+  const Xtrain: Matrix = { rows: n, cols: p, data: X.data.subarray(0, n * p) };
+  const Xtest: Matrix = { rows: m, cols: p, data: X.data.subarray(n * p) };
+  const trainFactors: Matrix = { rows: n, cols: rank, data: factors.data.subarray(0, n * rank) };
+
+  const { RidgeMapper } = await import('./ridge.js');
+  const check = await float64Check(counting.linalg, Xtrain, Xtest, alpha);
+  const results: RidgeBenchResult[] = [];
+  for (const t of targetCounts) {
+    const Y = await mix(counting.linalg, trainFactors, gaussian(rng, rank, t), 2, rng.nextUint32());
+    const mapper = new RidgeMapper(
+      { alpha, alphas: [alpha], folds: 5, alphaPer: 'shared', fitIntercept: true, standardize: true, restandardizePredictions: false },
+      services,
+    );
+    counting.reset();
+    let start = performance.now();
+    const fitted = await mapper.fit(Xtrain, Y, { seed: 0 });
+    const fitSeconds = (performance.now() - start) / 1000;
+    start = performance.now();
+    const predicted = await fitted.predict(Xtest);
+    const predictSeconds = (performance.now() - start) / 1000;
+    const gflop = counting.flops() / 1e9;
+    const totalSeconds = fitSeconds + predictSeconds;
+    const sklearn = n === 8859 && p === 15724 ? SKLEARN_RIDGE_FIT_SECONDS[t] : undefined;
+    const columns = Array.from({ length: Math.min(t, options.checkTargets ?? 32) }, (_, k) => Math.floor((k * t) / Math.min(t, options.checkTargets ?? 32)));
+    results.push({
+      targets: t,
+      trainRows: n,
+      voxels: p,
+      testRows: m,
+      fitSeconds,
+      predictSeconds,
+      totalSeconds,
+      gflop,
+      gflops: gflop / totalSeconds,
+      ...(sklearn !== undefined ? { sklearnFitSeconds: sklearn, speedupVsSklearnFit: sklearn / totalSeconds } : {}),
+      maxRelativeDifference: check(Y, predicted, columns),
+      checkedTargets: columns.length,
+      summary: fitted.summary,
+    });
+  }
+  return results;
+}
+
+function gaussian(rng: Rng, rows: number, cols: number): Matrix {
+  const data = new Float32Array(rows * cols);
+  for (let i = 0; i < data.length; i++) data[i] = rng.normal();
+  return { rows, cols, data };
+}
+
+/** A·B / √(inner) + noise·U(−½, ½)·√12 (a fast xorshift stream: the big arrays are hundreds of millions long). */
+async function mix(linalg: Linalg, a: Matrix, b: Matrix, noise: number, seed: number): Promise<Matrix> {
+  const out = await linalg.gemm(a, b);
+  const scale = 1 / Math.sqrt(a.cols);
+  const amplitude = noise * Math.sqrt(12);
+  let s = seed | 1;
+  for (let i = 0; i < out.data.length; i++) {
+    s ^= s << 13;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    out.data[i] = out.data[i]! * scale + amplitude * ((s >>> 0) / 4294967296 - 0.5);
+  }
+  return out;
+}
+
+/**
+ * The same dual solve in float64 throughout (statistics, kernel, factor, solve), done once for the inputs; returns
+ * a function comparing predictions on chosen target columns.
+ */
+async function float64Check(
+  linalg: Linalg,
+  Xtrain: Matrix,
+  Xtest: Matrix,
+  alpha: number,
+): Promise<(Y: Matrix, predicted: Matrix, columns: number[]) => number> {
+  const n = Xtrain.rows;
+  const p = Xtrain.cols;
+  const m = Xtest.rows;
+  const mean = new Float64Array(p);
+  const sd = new Float64Array(p);
+  for (let i = 0; i < n; i++) for (let j = 0; j < p; j++) mean[j]! += Xtrain.data[i * p + j]! / n;
+  for (let i = 0; i < n; i++) for (let j = 0; j < p; j++) sd[j]! += (Xtrain.data[i * p + j]! - mean[j]!) ** 2 / (n - 1);
+  const z = (x: Matrix): Dense<Float64Array> => {
+    const out = new Float64Array(x.rows * p);
+    for (let i = 0; i < x.rows; i++) for (let j = 0; j < p; j++) out[i * p + j] = (x.data[i * p + j]! - mean[j]!) / Math.sqrt(sd[j]!);
+    return { rows: x.rows, cols: p, data: out };
+  };
+  const Z = z(Xtrain);
+  const K = await linalg.gram(Z);
+  for (let i = 0; i < n; i++) K.data[i * n + i]! += alpha;
+  const Kt = await linalg.gemm(Z, z(Xtest), { transB: true });
+  const W = await choleskySolve(linalg, await cholesky(linalg, K), Kt); // n × m
+  return (Y, predicted, columns) => {
+    const t = Y.cols;
+    let worst = 0;
+    for (const j of columns) {
+      let yMean = 0;
+      for (let i = 0; i < n; i++) yMean += Y.data[i * t + j]! / n;
+      let spread = 0;
+      let diff = 0;
+      for (let r = 0; r < m; r++) {
+        let s = 0;
+        for (let i = 0; i < n; i++) s += W.data[i * m + r]! * (Y.data[i * t + j]! - yMean);
+        spread = Math.max(spread, Math.abs(s));
+        diff = Math.max(diff, Math.abs(predicted.data[r * t + j]! - (s + yMean)));
+      }
+      worst = Math.max(worst, diff / spread);
+    }
+    return worst;
+  };
+}
+
+/** Wraps an engine to count the flops it does. */
+function countingLinalg(inner: Linalg): { linalg: Linalg; flops(): number; reset(): void } {
+  let flops = 0;
+  const linalg: Linalg = {
+    engine: inner.engine,
+    matmul: (a, b, o) => linalg.gemm(a, b, o),
+    async gemm(a, b, o) {
+      const out = await inner.gemm(a, b, o);
+      flops += 2 * out.rows * out.cols * (o?.transA ? a.rows : a.cols);
+      return out;
+    },
+    async gram(a, o) {
+      const out = await inner.gram(a, o);
+      // Row blocks of ~600 multiply only the upper part: count what blockedGram does (≈ n(n + block)/2 · 2p).
+      const blocks = Math.max(1, Math.round(a.rows / 600));
+      const size = Math.ceil(a.rows / blocks);
+      for (let i0 = 0; i0 < a.rows; i0 += size) flops += 2 * Math.min(size, a.rows - i0) * (blocks === 1 ? a.rows : a.rows - i0) * a.cols;
+      return out;
+    },
+    subtractRow: (a, row, multiplier) => inner.subtractRow(a, row, multiplier),
+  };
+  return { linalg, flops: () => flops, reset: () => (flops = 0) };
+}

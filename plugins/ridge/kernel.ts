@@ -1,0 +1,262 @@
+/**
+ * The numerical core of the ridge mapper, in dual (kernel) form: with centred inputs, ridge with intercept
+ * predicts Ŷ = ȳ + K*·(K + αI)⁻¹·(Y − ȳ), K = X·Xᵀ (n × n), K* = X_test·Xᵀ. For n < p this never builds the
+ * p × t primal weights (what scikit-learn spends most of its time on) and one K serves every alpha and target.
+ */
+import { UserError } from '../../core/errors.js';
+import { cholesky, choleskySolve, NotPositiveDefiniteError, type CholeskyNode } from '../../core/compute/cholesky.js';
+import type { Dense, Linalg } from '../../core/compute/linalg.js';
+import { rowBlock } from '../../core/compute/linalg.js';
+import type { Matrix } from '../../core/tensor.js';
+
+export type Precision = 'float32' | 'float64';
+
+/** A factor of K + αI in the precision that could factor it. */
+export type Factor = { precision: 'float32'; node: CholeskyNode<Float32Array> } | { precision: 'float64'; node: CholeskyNode<Float64Array> };
+
+/**
+ * Above this bound on cond(K + αI) — (largest Gershgorin row sum + α) / α — the factorisation runs in float64:
+ * float32 loses about cond·6e-8 of relative accuracy in the solve.
+ */
+export const FLOAT32_CONDITION_LIMIT = 1e4;
+
+export interface ColumnStats {
+  mean: Float64Array;
+  /** Divisor: the std (ddof as asked), 1 where a column is constant (as scikit-learn's StandardScaler). */
+  scale: Float64Array;
+}
+
+/**
+ * Column means and standard deviations in one pass (float64 sums of values shifted by the first row, which keeps
+ * the sum-of-squares formula accurate when the mean is large against the spread).
+ */
+export function columnStats(m: Matrix, ddof: number, withScale: boolean): ColumnStats {
+  const { rows, cols, data } = m;
+  const shift = Float64Array.from(data.subarray(0, cols));
+  const sum = new Float64Array(cols);
+  const squares = new Float64Array(cols);
+  for (let i = 1; i < rows; i++) {
+    const o = i * cols;
+    if (withScale) {
+      for (let j = 0; j < cols; j++) {
+        const d = data[o + j]! - shift[j]!;
+        sum[j]! += d;
+        squares[j]! += d * d;
+      }
+    } else {
+      for (let j = 0; j < cols; j++) sum[j]! += data[o + j]! - shift[j]!;
+    }
+  }
+  const mean = new Float64Array(cols);
+  const scale = new Float64Array(cols).fill(1);
+  for (let j = 0; j < cols; j++) {
+    const offset = sum[j]! / rows;
+    mean[j] = shift[j]! + offset;
+    if (withScale) {
+      const sd = Math.sqrt(Math.max(0, squares[j]! - rows * offset * offset) / (rows - ddof));
+      // A constant column (up to float64 rounding of the shifted sums) gets scale 1, as StandardScaler.
+      scale[j] = sd > 1e-12 * Math.max(1, Math.abs(mean[j]!)) && Number.isFinite(sd) ? sd : 1;
+    }
+  }
+  return { mean, scale };
+}
+
+/** K + αI (upper triangle read), factored in float32 when that is accurate enough, else in float64. */
+export async function factorRidge(linalg: Linalg, K: Dense<Float32Array>, alpha: number): Promise<Factor> {
+  const n = K.rows;
+  if (conditionBound(K, alpha) <= FLOAT32_CONDITION_LIMIT) {
+    const M = K.data.slice();
+    for (let i = 0; i < n; i++) M[i * n + i]! += alpha;
+    try {
+      return { precision: 'float32', node: await cholesky(linalg, { rows: n, cols: n, data: M }) };
+    } catch (error) {
+      if (!(error instanceof NotPositiveDefiniteError)) throw error;
+    }
+  }
+  const M = Float64Array.from(K.data);
+  for (let i = 0; i < n; i++) M[i * n + i]! += alpha;
+  try {
+    return { precision: 'float64', node: await cholesky(linalg, { rows: n, cols: n, data: M }) };
+  } catch (error) {
+    if (error instanceof NotPositiveDefiniteError) {
+      throw new UserError(`K + alpha·I is not positive definite even in float64 at alpha=${alpha}; use a larger alpha`, 'mapper ridge');
+    }
+    throw error;
+  }
+}
+
+/** (max_i Σ_j |K_ij| + α) / α ≥ cond(K + αI) for a positive semi-definite K (upper triangle read). */
+function conditionBound(K: Dense<Float32Array>, alpha: number): number {
+  const n = K.rows;
+  const sums = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    let s = 0;
+    for (let j = i + 1; j < n; j++) {
+      const v = Math.abs(K.data[i * n + j]!);
+      s += v;
+      sums[j]! += v;
+    }
+    sums[i]! += s + Math.abs(K.data[i * n + i]!);
+  }
+  return (sums.reduce((a, b) => Math.max(a, b), 0) + alpha) / alpha;
+}
+
+/** (K + αI)⁻¹·R in the factor's precision, returned as float32. */
+export async function solveRidge(linalg: Linalg, factor: Factor, R: Dense<Float32Array>): Promise<Dense<Float32Array>> {
+  if (factor.precision === 'float32') return choleskySolve(linalg, factor.node, R);
+  const W = await choleskySolve(linalg, factor.node, { rows: R.rows, cols: R.cols, data: Float64Array.from(R.data) });
+  return { rows: W.rows, cols: W.cols, data: Float32Array.from(W.data) };
+}
+
+/** Contiguous folds of sizes as scikit-learn's KFold without shuffling: the first n % k folds get one more row. */
+export function foldBounds(n: number, folds: number): Array<[start: number, end: number]> {
+  const bounds: Array<[number, number]> = [];
+  let start = 0;
+  for (let f = 0; f < folds; f++) {
+    const size = Math.floor(n / folds) + (f < n % folds ? 1 : 0);
+    bounds.push([start, start + size]);
+    start += size;
+  }
+  return bounds;
+}
+
+export interface CvInput {
+  linalg: Linalg;
+  /** Gram matrix of the (standardised) training inputs. */
+  K: Dense<Float32Array>;
+  /** Training targets, centred on their mean over all training rows when fitting an intercept. */
+  Yc: Matrix;
+  alphas: number[];
+  folds: number;
+  fitIntercept: boolean;
+  signal?: AbortSignal;
+  onStep?: () => void;
+}
+
+/**
+ * k-fold cross-validation of every alpha: returns R² (per target, on the held-out fold) averaged over folds,
+ * as alphas × targets. With an intercept, each fold centres inputs and targets on its own training rows —
+ * exactly, by centring the kernel — as ridge with fit_intercept does inside each fold.
+ */
+export async function crossValidate(input: CvInput): Promise<Float64Array[]> {
+  const { linalg, K, Yc, alphas, folds, fitIntercept } = input;
+  const n = K.rows;
+  const t = Yc.cols;
+  const scores = alphas.map(() => new Float64Array(t));
+  const totalSums = columnSums(Yc, 0, n);
+  for (const [v0, v1] of foldBounds(n, folds)) {
+    const nVal = v1 - v0;
+    const nTr = n - nVal;
+    const { Ktr, R } = foldKernels(K, v0, v1);
+    if (fitIntercept) centerFoldKernels(Ktr, R);
+    // Mean of the fold's training targets (an offset from the all-rows mean Yc is centred on).
+    const offset = new Float64Array(t);
+    if (fitIntercept) {
+      const valSums = columnSums(Yc, v0, v1);
+      for (let j = 0; j < t; j++) offset[j] = (totalSums[j]! - valSums[j]!) / nTr;
+    }
+    const truth = rowBlock(Yc, v0, v1);
+    const truthMean = columnSums(Yc, v0, v1).map((s) => s / nVal);
+    for (let a = 0; a < alphas.length; a++) {
+      input.signal?.throwIfAborted();
+      const factor = await factorRidge(linalg, Ktr, alphas[a]!);
+      const W = await solveRidge(linalg, factor, R); // nTr × nVal
+      const pred = await foldPredictions(linalg, W, Yc, v0, v1);
+      // pred = offset + Wᵀ(Yc_tr − 1·offsetᵀ)
+      const weightSums = new Float64Array(nVal);
+      for (let i = 0; i < nTr; i++) for (let v = 0; v < nVal; v++) weightSums[v]! += W.data[i * nVal + v]!;
+      addR2(scores[a]!, pred, truth, truthMean, offset, weightSums, folds);
+      input.onStep?.();
+    }
+  }
+  return scores;
+}
+
+/** K[tr, tr] and K[tr, val] for the fold holding out rows [v0, v1). */
+function foldKernels(K: Dense<Float32Array>, v0: number, v1: number): { Ktr: Dense<Float32Array>; R: Dense<Float32Array> } {
+  const n = K.rows;
+  const nVal = v1 - v0;
+  const nTr = n - nVal;
+  const Ktr = new Float32Array(nTr * nTr);
+  const R = new Float32Array(nTr * nVal);
+  let i = 0;
+  for (let r = 0; r < n; r++) {
+    if (r >= v0 && r < v1) continue;
+    const src = K.data.subarray(r * n, (r + 1) * n);
+    Ktr.set(src.subarray(0, v0), i * nTr);
+    Ktr.set(src.subarray(v1, n), i * nTr + v0);
+    R.set(src.subarray(v0, v1), i * nVal);
+    i++;
+  }
+  return { Ktr: { rows: nTr, cols: nTr, data: Ktr }, R: { rows: nTr, cols: nVal, data: R } };
+}
+
+/** Centres both kernels on the fold's training rows: the kernels of X − mean(X_tr). */
+function centerFoldKernels(Ktr: Dense<Float32Array>, R: Dense<Float32Array>): void {
+  const nTr = Ktr.rows;
+  const nVal = R.cols;
+  const rowMean = new Float64Array(nTr);
+  for (let i = 0; i < nTr; i++) {
+    let s = 0;
+    for (let j = 0; j < nTr; j++) s += Ktr.data[i * nTr + j]!;
+    rowMean[i] = s / nTr;
+  }
+  const grand = rowMean.reduce((a, b) => a + b, 0) / nTr;
+  const valMean = new Float64Array(nVal);
+  for (let i = 0; i < nTr; i++) for (let v = 0; v < nVal; v++) valMean[v]! += R.data[i * nVal + v]!;
+  for (let v = 0; v < nVal; v++) valMean[v]! /= nTr;
+  for (let i = 0; i < nTr; i++) {
+    for (let j = 0; j < nTr; j++) Ktr.data[i * nTr + j]! -= rowMean[i]! + rowMean[j]! - grand;
+    for (let v = 0; v < nVal; v++) R.data[i * nVal + v]! -= rowMean[i]! + valMean[v]! - grand;
+  }
+}
+
+/** Wᵀ·Yc[tr] without copying Yc: the training rows are the two contiguous runs around the fold. */
+async function foldPredictions(linalg: Linalg, W: Dense<Float32Array>, Yc: Matrix, v0: number, v1: number): Promise<Matrix> {
+  const n = Yc.rows;
+  const parts: Matrix[] = [];
+  if (v0 > 0) parts.push(await linalg.gemm(rowBlock(W, 0, v0), rowBlock(Yc, 0, v0), { transA: true }));
+  if (v1 < n) parts.push(await linalg.gemm(rowBlock(W, v0, W.rows), rowBlock(Yc, v1, n), { transA: true }));
+  const [first, second] = parts as [Matrix, Matrix | undefined];
+  if (second) for (let i = 0; i < first.data.length; i++) first.data[i]! += second.data[i]!;
+  return first;
+}
+
+function addR2(
+  into: Float64Array,
+  pred: Matrix,
+  truth: Matrix,
+  truthMean: Float64Array,
+  offset: Float64Array,
+  weightSums: Float64Array,
+  folds: number,
+): void {
+  const t = truth.cols;
+  const ssRes = new Float64Array(t);
+  const ssTot = new Float64Array(t);
+  for (let v = 0; v < truth.rows; v++) {
+    const shrink = 1 - weightSums[v]!;
+    const o = v * t;
+    for (let j = 0; j < t; j++) {
+      const y = truth.data[o + j]!;
+      const r = y - (pred.data[o + j]! + shrink * offset[j]!);
+      const d = y - truthMean[j]!;
+      ssRes[j]! += r * r;
+      ssTot[j]! += d * d;
+    }
+  }
+  for (let j = 0; j < t; j++) {
+    // scikit-learn's r2_score convention for a constant held-out target: 1 if predicted exactly, else 0.
+    const r2 = ssTot[j]! > 0 ? 1 - ssRes[j]! / ssTot[j]! : ssRes[j] === 0 ? 1 : 0;
+    into[j]! += r2 / folds;
+  }
+}
+
+function columnSums(m: Matrix, r0: number, r1: number): Float64Array {
+  const sums = new Float64Array(m.cols);
+  for (let i = r0; i < r1; i++) {
+    const o = i * m.cols;
+    for (let j = 0; j < m.cols; j++) sums[j]! += m.data[o + j]!;
+  }
+  return sums;
+}

@@ -1,0 +1,305 @@
+/**
+ * Multi-target ridge regression with intercept, solved in dual (kernel) form (see kernel.ts). The fitted model
+ * is a kernel model: it keeps the standardised training inputs, one Cholesky factor of K + αI per alpha in use,
+ * and the centred training targets — what prediction needs, never the p × t primal weights.
+ */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { FitContext, FittedMapper, Mapper } from '../../core/contracts.js';
+import { UserError } from '../../core/errors.js';
+import { writeFileAtomic } from '../../core/io/atomic.js';
+import { readNpy, writeNpy } from '../../core/io/npy.js';
+import { assembleFactor, splitFactor } from '../../core/compute/cholesky.js';
+import { mirrorUpper, transpose, type Linalg } from '../../core/compute/linalg.js';
+import type { PluginServices } from '../../core/services.js';
+import { takeCols, type Matrix } from '../../core/tensor.js';
+import {
+  columnStats,
+  crossValidate,
+  factorRidge,
+  solveRidge,
+  type ColumnStats,
+  type Factor,
+} from './kernel.js';
+import type { RidgeOptions } from './schema.js';
+
+const FORMAT = 'neurodecode-ridge';
+const FORMAT_VERSION = 1;
+const WHERE = 'mapper ridge';
+
+/** Targets sharing one alpha: their factor and centred training targets. */
+interface AlphaGroup {
+  alpha: number;
+  /** Target columns of this group; undefined when the group holds every target in order. */
+  targets?: Int32Array;
+  factor: Factor;
+  /** n × (targets in group), centred on the training mean when fitting an intercept. */
+  Yc: Matrix;
+}
+
+interface FittedState {
+  options: RidgeOptions;
+  /** Statistics that standardise (or centre) inputs. */
+  xStats: ColumnStats;
+  /** Standardised training inputs, n × p. */
+  Xs: Matrix;
+  yMean: Float64Array;
+  /** Std (ddof=0, numpy's default) of the training targets, for re-standardisation (ones when that is off). */
+  yStd: Float64Array;
+  groups: AlphaGroup[];
+  summary: Record<string, unknown>;
+}
+
+export class RidgeMapper implements Mapper {
+  constructor(
+    private readonly options: RidgeOptions,
+    private readonly services: PluginServices,
+  ) {}
+
+  async fit(X: Matrix, Y: Matrix, context: FitContext): Promise<FittedMapper> {
+    const { options, services } = this;
+    const { linalg } = services;
+    const n = X.rows;
+    if (options.standardize && n < 2) throw new UserError(`standardize needs at least 2 training rows, got ${n}`, WHERE);
+    const xStats = options.standardize || options.fitIntercept
+      ? columnStats(X, 1, options.standardize)
+      : { mean: new Float64Array(X.cols), scale: new Float64Array(X.cols).fill(1) };
+    const Xs = await standardize(linalg, X, xStats);
+    const yStats = options.restandardizePredictions
+      ? columnStats(Y, 0, true)
+      : { mean: options.fitIntercept ? await columnMeans(linalg, Y) : new Float64Array(Y.cols), scale: new Float64Array(Y.cols).fill(1) };
+    // Rounded to float32 so that the mean subtracted from Y and the one added back to predictions are the same.
+    const yMean = options.fitIntercept ? Float64Array.from(Float32Array.from(yStats.mean)) : new Float64Array(Y.cols);
+    const Yc = options.fitIntercept ? await linalg.subtractRow(Y, Float32Array.from(yMean)) : Y;
+    context.signal?.throwIfAborted();
+    const K = await linalg.gram(Xs, { upperOnly: true });
+
+    const choice = options.alpha !== undefined
+      ? { perTarget: undefined, alphas: [options.alpha], summary: { alpha: options.alpha } }
+      : await this.chooseAlphas(mirrored(K), Yc, context);
+
+    const groups: AlphaGroup[] = [];
+    for (let a = 0; a < choice.alphas.length; a++) {
+      context.signal?.throwIfAborted();
+      const alpha = choice.alphas[a]!;
+      const targets = choice.perTarget ? indicesOf(choice.perTarget, a) : undefined;
+      if (targets && targets.length === 0) continue;
+      const factor = await factorRidge(linalg, K, alpha);
+      groups.push({ alpha, targets, factor, Yc: targets ? takeCols(Yc, targets) : Yc });
+    }
+    const precision = [...new Set(groups.map((g) => g.factor.precision))].join('+');
+    const summary = { ...choice.summary, precision, engine: linalg.engine };
+    services.log.debug(`ridge: ${JSON.stringify(summary)}`);
+    return new FittedRidge({ options, xStats, Xs, yMean, yStd: yStats.scale, groups, summary }, linalg);
+  }
+
+  /** k-fold CV over the grid: one alpha for all targets, or one per target. */
+  private async chooseAlphas(
+    K: Matrix,
+    Yc: Matrix,
+    context: FitContext,
+  ): Promise<{ alphas: number[]; perTarget: Int32Array | undefined; summary: Record<string, unknown> }> {
+    const { alphas, folds, alphaPer, fitIntercept } = this.options;
+    if (K.rows < folds) throw new UserError(`folds=${folds} needs at least ${folds} training rows, got ${K.rows}`, WHERE);
+    const task = this.services.progress.task('ridge cross-validation', folds * alphas.length);
+    const scores = await crossValidate({
+      linalg: this.services.linalg,
+      K,
+      Yc,
+      alphas,
+      folds,
+      fitIntercept,
+      signal: context.signal,
+      onStep: () => task.tick(),
+    });
+    task.done();
+    const t = Yc.cols;
+    if (alphaPer === 'shared') {
+      const means = scores.map((s) => s.reduce((a, b) => a + b, 0) / t);
+      const best = argmax(means);
+      return { alphas: [alphas[best]!], perTarget: undefined, summary: { alpha: alphas[best]!, cvR2: means[best]!, cvR2ByAlpha: means } };
+    }
+    const perTarget = new Int32Array(t);
+    let total = 0;
+    for (let j = 0; j < t; j++) {
+      const best = argmax(scores.map((s) => s[j]!));
+      perTarget[j] = best;
+      total += scores[best]![j]!;
+    }
+    const counts: Record<string, number> = {};
+    for (let a = 0; a < alphas.length; a++) counts[String(alphas[a])] = indicesOf(perTarget, a).length;
+    return { alphas, perTarget, summary: { alphaPerTarget: counts, cvR2: total / t } };
+  }
+}
+
+export class FittedRidge implements FittedMapper {
+  constructor(
+    private readonly state: FittedState,
+    private readonly linalg: Linalg,
+  ) {}
+
+  get summary(): Record<string, unknown> {
+    return this.state.summary;
+  }
+
+  async predict(X: Matrix): Promise<Matrix> {
+    const { Xs, xStats, yMean, groups, options } = this.state;
+    if (X.cols !== Xs.cols) {
+      throw new UserError(`the model was fitted on ${Xs.cols} voxels, but X has ${X.cols} columns`, WHERE);
+    }
+    const m = X.rows;
+    const t = yMean.length;
+    // K*ᵀ (n × m), computed as K* then transposed: Gemm runs fastest with the long operand on the left.
+    const Kt = transpose(await this.linalg.gemm(await standardize(this.linalg, X, xStats), Xs, { transB: true }));
+    let out: Float32Array = new Float32Array(0);
+    for (const group of groups) {
+      const W = await solveRidge(this.linalg, group.factor, Kt); // (K + αI)⁻¹·K*ᵀ
+      const part = await this.linalg.gemm(W, group.Yc, { transA: true }); // m × t_g
+      const cols = group.targets;
+      if (!cols) {
+        // One group holding every target in order: add the means in place, no scatter.
+        for (let i = 0; i < m; i++) for (let j = 0; j < t; j++) part.data[i * t + j]! += yMean[j]!;
+        out = part.data;
+        continue;
+      }
+      if (out.length === 0) out = new Float32Array(m * t);
+      const tg = cols.length;
+      for (let i = 0; i < m; i++) {
+        for (let k = 0; k < tg; k++) {
+          const j = cols[k]!;
+          out[i * t + j] = part.data[i * tg + k]! + yMean[j]!;
+        }
+      }
+    }
+    const predicted = { rows: m, cols: t, data: out };
+    if (options.restandardizePredictions) restandardize(predicted, this.state.yMean, this.state.yStd);
+    return predicted;
+  }
+
+  async save(dir: string): Promise<void> {
+    const { options, xStats, Xs, yMean, yStd, groups, summary } = this.state;
+    await writeNpy(join(dir, 'x-mean.npy'), { shape: [xStats.mean.length], data: xStats.mean });
+    await writeNpy(join(dir, 'x-scale.npy'), { shape: [xStats.scale.length], data: xStats.scale });
+    await writeNpy(join(dir, 'x-train.npy'), { shape: [Xs.rows, Xs.cols], data: Xs.data });
+    await writeNpy(join(dir, 'y-mean.npy'), { shape: [yMean.length], data: yMean });
+    await writeNpy(join(dir, 'y-std.npy'), { shape: [yStd.length], data: yStd });
+    for (const [g, group] of groups.entries()) {
+      const L = group.factor.precision === 'float32'
+        ? assembleFactor(group.factor.node, new Float32Array(0))
+        : assembleFactor(group.factor.node, new Float64Array(0));
+      await writeNpy(join(dir, `group${g}-factor.npy`), { shape: [L.rows, L.cols], data: L.data });
+      await writeNpy(join(dir, `group${g}-targets-centered.npy`), { shape: [group.Yc.rows, group.Yc.cols], data: group.Yc.data });
+      if (group.targets) await writeNpy(join(dir, `group${g}-target-columns.npy`), { shape: [group.targets.length], data: group.targets });
+    }
+    const meta = {
+      format: FORMAT,
+      version: FORMAT_VERSION,
+      options,
+      voxels: Xs.cols,
+      trainRows: Xs.rows,
+      targets: yMean.length,
+      groups: groups.map((g) => ({ alpha: g.alpha, precision: g.factor.precision, targets: g.Yc.cols, allTargets: !g.targets })),
+      summary,
+    };
+    await writeFileAtomic(join(dir, 'ridge.json'), `${JSON.stringify(meta, null, 2)}\n`);
+  }
+}
+
+interface SavedMeta {
+  format: string;
+  version: number;
+  options: RidgeOptions;
+  voxels: number;
+  trainRows: number;
+  targets: number;
+  groups: Array<{ alpha: number; precision: 'float32' | 'float64'; targets: number; allTargets: boolean }>;
+  summary: Record<string, unknown>;
+}
+
+/** Loads a model written by `FittedRidge.save`. */
+export async function loadFittedRidge(dir: string, services: PluginServices): Promise<FittedRidge> {
+  const metaPath = join(dir, 'ridge.json');
+  let meta: SavedMeta;
+  try {
+    meta = JSON.parse(await readFile(metaPath, 'utf8')) as SavedMeta;
+  } catch (error) {
+    throw new UserError(`cannot read the saved ridge model (${(error as Error).message})`, metaPath);
+  }
+  if (meta.format !== FORMAT || meta.version !== FORMAT_VERSION) {
+    throw new UserError(`expected format ${FORMAT} version ${FORMAT_VERSION}, found ${meta.format} ${meta.version}`, metaPath);
+  }
+  const { voxels: p, trainRows: n, targets: t } = meta;
+  const load = async <T>(name: string, shape: number[], ctor: new (...args: never[]) => T): Promise<T> => {
+    const path = join(dir, name);
+    const array = await readNpy(path);
+    if (array.shape.join(',') !== shape.join(',') || !(array.data instanceof ctor)) {
+      throw new UserError(`expected an array of shape (${shape.join(', ')}) and type ${ctor.name}, found (${array.shape.join(', ')})`, path);
+    }
+    return array.data as T;
+  };
+  const xStats = { mean: await load('x-mean.npy', [p], Float64Array), scale: await load('x-scale.npy', [p], Float64Array) };
+  const Xs = { rows: n, cols: p, data: await load('x-train.npy', [n, p], Float32Array) };
+  const yMean = await load('y-mean.npy', [t], Float64Array);
+  const yStd = await load('y-std.npy', [t], Float64Array);
+  const groups: AlphaGroup[] = [];
+  for (const [g, info] of meta.groups.entries()) {
+    const Yc = { rows: n, cols: info.targets, data: await load(`group${g}-targets-centered.npy`, [n, info.targets], Float32Array) };
+    const targets = info.allTargets ? undefined : await load(`group${g}-target-columns.npy`, [info.targets], Int32Array);
+    const name = `group${g}-factor.npy`;
+    const factor: Factor = info.precision === 'float32'
+      ? { precision: 'float32', node: await splitFactor(services.linalg, { rows: n, cols: n, data: await load(name, [n, n], Float32Array) }) }
+      : { precision: 'float64', node: await splitFactor(services.linalg, { rows: n, cols: n, data: await load(name, [n, n], Float64Array) }) };
+    groups.push({ alpha: info.alpha, targets, factor, Yc });
+  }
+  return new FittedRidge({ options: meta.options, xStats, Xs, yMean, yStd, groups, summary: meta.summary }, services.linalg);
+}
+
+/**
+ * Brain-Diffuser's step: z-score each predicted column over the test batch (numpy std, ddof=0), then map it to
+ * the training targets' mean and std. A column predicted constant maps to the training mean.
+ */
+export function restandardize(predicted: Matrix, yMean: Float64Array, yStd: Float64Array): void {
+  const { rows, cols, data } = predicted;
+  if (rows < 2) throw new UserError(`restandardizePredictions needs at least 2 test rows, got ${rows}`, WHERE);
+  const stats = columnStats(predicted, 0, true);
+  for (let j = 0; j < cols; j++) {
+    const constant = stats.scale[j] === 1 && isConstantColumn(predicted, j);
+    const factor = constant ? 0 : yStd[j]! / stats.scale[j]!;
+    for (let i = 0; i < rows; i++) data[i * cols + j] = (data[i * cols + j]! - stats.mean[j]!) * factor + yMean[j]!;
+  }
+}
+
+function isConstantColumn(m: Matrix, j: number): boolean {
+  for (let i = 1; i < m.rows; i++) if (m.data[i * m.cols + j] !== m.data[j]) return false;
+  return true;
+}
+
+/** (X − mean) / scale in float32, on the matrix engine. */
+function standardize(linalg: Linalg, X: Matrix, stats: ColumnStats): Promise<Matrix> {
+  return linalg.subtractRow(X, Float32Array.from(stats.mean), Float32Array.from(stats.scale, (s) => 1 / s));
+}
+
+/** Column means as 1ᵀ·Y / n: one pass of the matrix engine (Y can be gigabytes at NSD scale). */
+async function columnMeans(linalg: Linalg, Y: Matrix): Promise<Float64Array> {
+  const ones = { rows: 1, cols: Y.rows, data: new Float32Array(Y.rows).fill(1) };
+  const sums = await linalg.gemm(ones, Y);
+  return Float64Array.from(sums.data, (s) => s / Y.rows);
+}
+
+function mirrored(K: Matrix): Matrix {
+  const full = { rows: K.rows, cols: K.cols, data: K.data.slice() };
+  mirrorUpper(full.data, K.rows);
+  return full;
+}
+
+function indicesOf(labels: Int32Array, value: number): Int32Array {
+  const out: number[] = [];
+  for (let j = 0; j < labels.length; j++) if (labels[j] === value) out.push(j);
+  return Int32Array.from(out);
+}
+
+function argmax(values: ArrayLike<number>): number {
+  let best = 0;
+  for (let i = 1; i < values.length; i++) if (values[i]! > values[best]!) best = i;
+  return best;
+}

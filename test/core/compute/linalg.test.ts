@@ -1,0 +1,107 @@
+import { describe, expect, it } from 'vitest';
+import { createJsLinalg, createLinalg, jsGemm, mirrorUpper, transpose, type Dense } from '../../../core/compute/linalg.js';
+import { Rng } from '../../../core/rng.js';
+
+const rng = new Rng(3);
+function random(rows: number, cols: number, float64 = false): Dense<Float32Array | Float64Array> {
+  const data = float64 ? new Float64Array(rows * cols) : new Float32Array(rows * cols);
+  for (let i = 0; i < data.length; i++) data[i] = rng.uniform() - 0.5;
+  return { rows, cols, data };
+}
+function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  expect(a.length).toBe(b.length);
+  let d = 0;
+  for (let i = 0; i < a.length; i++) d = Math.max(d, Math.abs(a[i]! - b[i]!));
+  return d;
+}
+
+describe('jsGemm', () => {
+  it('multiplies a hand-computed 2×3 · 3×2 product, and with transposed operands', () => {
+    const a = { rows: 2, cols: 3, data: Float32Array.from([1, 2, 3, 4, 5, 6]) };
+    const b = { rows: 3, cols: 2, data: Float32Array.from([7, 8, 9, 10, 11, 12]) };
+    expect(Array.from(jsGemm(a, b).data)).toEqual([58, 64, 139, 154]);
+    expect(Array.from(jsGemm(transpose(a), b, { transA: true }).data)).toEqual([58, 64, 139, 154]);
+    expect(Array.from(jsGemm(a, transpose(b), { transB: true }).data)).toEqual([58, 64, 139, 154]);
+  });
+
+  it('rejects mismatched inner dimensions', () => {
+    const a = { rows: 2, cols: 3, data: new Float32Array(6) };
+    expect(() => jsGemm(a, a)).toThrow(/inner dimensions differ \(3 vs 2\)/);
+  });
+});
+
+describe('ONNX Runtime engine', () => {
+  const linalg = createLinalg();
+
+  it.each([
+    [false, false],
+    [true, false],
+    [false, true],
+    [true, true],
+  ])('matches the JS product for transA=%s transB=%s, float32 and float64', async (transA, transB) => {
+    for (const float64 of [false, true]) {
+      const [m, k, n] = [70, 90, 50];
+      const a = transA ? random(k, m, float64) : random(m, k, float64);
+      const b = transB ? random(n, k, float64) : random(k, n, float64);
+      const fast = await linalg.gemm(a, b, { transA, transB });
+      const ref = jsGemm(a, b, { transA, transB });
+      expect([fast.rows, fast.cols]).toEqual([m, n]);
+      expect(fast.data instanceof Float64Array).toBe(float64);
+      expect(maxAbsDiff(fast.data, ref.data)).toBeLessThan(float64 ? 1e-12 : 1e-5);
+    }
+  });
+
+  it('matches the JS product when a transposed A meets a wide B (the copy-then-MatMul path)', async () => {
+    const a = random(30, 20);
+    const b = random(30, 2100);
+    const fast = await linalg.gemm(a, b, { transA: true });
+    expect([fast.rows, fast.cols]).toEqual([20, 2100]);
+    expect(maxAbsDiff(fast.data, jsGemm(a, b, { transA: true }).data)).toBeLessThan(1e-5);
+  });
+
+  it('accepts row views (subarrays) as operands', async () => {
+    const big = random(10, 40) as Dense<Float32Array>;
+    const view = { rows: 4, cols: 40, data: big.data.subarray(3 * 40, 7 * 40) };
+    const other = random(40, 40) as Dense<Float32Array>;
+    const fast = await linalg.gemm(view, other);
+    expect(maxAbsDiff(fast.data, jsGemm({ ...view, data: view.data.slice() }, other).data)).toBeLessThan(1e-5);
+  });
+
+  it('computes A·Aᵀ in row blocks equal to the full product', async () => {
+    const a = random(1300, 24);
+    const gram = await linalg.gram(a);
+    const ref = jsGemm(a, a, { transB: true });
+    expect(maxAbsDiff(gram.data, ref.data)).toBeLessThan(1e-5);
+  });
+
+  it('subtracts a row vector and scales columns like the JS loop (large enough to run on ONNX Runtime)', async () => {
+    const a = random(300, 250) as Dense<Float32Array>;
+    const row = Float32Array.from({ length: 250 }, (_, j) => j / 100);
+    const scale = Float32Array.from({ length: 250 }, (_, j) => 1 + j / 50);
+    const fast = await linalg.subtractRow(a, row, scale);
+    const ref = createJsLinalg().subtractRow(a, row, scale);
+    expect(maxAbsDiff(fast.data, (await ref).data)).toBeLessThan(1e-5);
+    expect(fast.data[3 * 250 + 7]).toBeCloseTo((a.data[3 * 250 + 7]! - 0.07) * (1 + 7 / 50), 5);
+    const centred = await linalg.subtractRow(a, row);
+    expect(centred.data[5 * 250 + 100]).toBeCloseTo(a.data[5 * 250 + 100]! - 1, 6);
+  });
+
+  it('keeps the float32 matmul signature other plugins use', async () => {
+    const a = random(33, 40) as Dense<Float32Array>;
+    const b = random(35, 40) as Dense<Float32Array>;
+    const c = await linalg.matmul(a, b, { transB: true });
+    expect(maxAbsDiff(c.data, jsGemm(a, b, { transB: true }).data)).toBeLessThan(1e-5);
+  });
+});
+
+describe('helpers', () => {
+  it('transposes and mirrors a triangle', async () => {
+    const a = { rows: 2, cols: 3, data: Float64Array.from([1, 2, 3, 4, 5, 6]) };
+    expect(Array.from(transpose(a).data)).toEqual([1, 4, 2, 5, 3, 6]);
+    const s = Float64Array.from([1, 2, 3, 0, 4, 5, 0, 0, 6]);
+    mirrorUpper(s, 3);
+    expect(Array.from(s)).toEqual([1, 2, 3, 2, 4, 5, 3, 5, 6]);
+    const js = createJsLinalg();
+    expect(Array.from((await js.gram(a)).data)).toEqual([14, 32, 32, 77]);
+  });
+});
