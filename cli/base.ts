@@ -5,7 +5,10 @@
 import { Command, Flags, type Interfaces } from '@oclif/core';
 import { resolveConfig } from '../core/config.js';
 import { createCore, type Core } from '../core/core.js';
+import type { Linalg } from '../core/compute/linalg.js';
+import { describeTensorflowBackend, resolveTfBackendPreference, tensorflowAvailability } from '../core/compute/tfjs.js';
 import { isUserError } from '../core/errors.js';
+import { TOKENS } from '../core/tokens.js';
 import { createStderrLogger } from '../core/logging.js';
 import { createProgress } from '../core/progress.js';
 import { createProgressRenderer } from './progress-bars.js';
@@ -57,6 +60,13 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
       logger: createStderrLogger({ verbose, quiet }),
       progress: createProgress((event) => renderer?.(event)),
     });
+  }
+
+  /** The start-up line naming the engines in use (the TensorFlow.js one as auto-selection will choose it). */
+  protected describeCompute(core: Core): string {
+    const preference = resolveTfBackendPreference({ backend: core.config.backend });
+    const backend = preference === 'auto' ? (tensorflowAvailability().find((a) => a.installed)?.backend ?? 'cpu') : preference;
+    return `compute: linear algebra on ${core.container.get<Linalg>(TOKENS.Linalg).engine}; ${describeTensorflowBackend(backend)}`;
   }
 
   /** Information lines go to stderr, so stdout holds only the result (table or JSON). */

@@ -16,6 +16,7 @@ export abstract class ExperimentCommand<T extends typeof Command> extends BaseCo
     const outDir = resolve(out ?? join('neurodecode-results', timestamp()));
     await prepareOutputDir(outDir);
     const core = await this.core();
+    this.info(this.describeCompute(core));
     const runner = new ExperimentRunner(core, {
       onEvent: (e) => this.info(`[${e.pipeline} · ${e.subject}] ${e.message}`),
     });
