@@ -5,7 +5,7 @@ import type { ExperimentSpec } from '../core/pipeline.js';
 import { prepareOutputDir, resultToJson, writeReport } from '../core/report.js';
 import { ExperimentRunner } from '../core/runner.js';
 import { BaseCommand } from './base.js';
-import { renderResultsTable } from './render.js';
+import { renderComparisonsTable, renderResultsTable } from './render.js';
 
 function timestamp(): string {
   return new Date().toISOString().replace(/[:.]/g, '-').replace('T', '_').slice(0, 19);
@@ -26,6 +26,10 @@ export abstract class ExperimentCommand<T extends typeof Command> extends BaseCo
     if (!this.jsonEnabled()) {
       this.log(renderResultsTable(result.rows));
       this.log(`trivial = the same metric for the mean training target; ★ = best; 95% CI = bootstrap over test items`);
+      if (result.comparisons.length > 0) {
+        this.log(`\npaired over the same test items (bootstrap interval of the mean difference, two-sided p):`);
+        this.log(renderComparisonsTable(result.comparisons));
+      }
       for (const o of result.outcomes) {
         const dropped = o.droppedVoxels.nonFinite + o.droppedVoxels.constant;
         this.log(

@@ -1,5 +1,6 @@
 /** Terminal rendering of results: one table, best value per metric marked. */
 import Table from 'cli-table3';
+import type { PairedComparisonRow } from '../core/comparisons.js';
 import type { MetricRow } from '../core/runner.js';
 
 function fmt(v: number | null): string {
@@ -36,6 +37,29 @@ export function renderResultsTable(rows: MetricRow[]): string {
         fmt(r.trivial),
       ]);
     }
+  }
+  return table.toString();
+}
+
+/** Paired differences against the baseline pipeline; the verdict respects each metric's direction. */
+export function renderComparisonsTable(rows: PairedComparisonRow[]): string {
+  const table = new Table({
+    head: ['subject', 'metric', 'target', 'pipeline − baseline', 'difference', '95% CI', 'p', 'verdict'],
+    style: { head: [], border: [] },
+  });
+  for (const r of rows) {
+    const significant = r.pValue < 0.05;
+    const better = r.direction === 'higher' ? r.difference > 0 : r.difference < 0;
+    table.push([
+      r.subject,
+      r.metric,
+      r.target,
+      `${r.pipeline} − ${r.baseline}`,
+      fmt(r.difference),
+      `[${fmt(r.low)}, ${fmt(r.high)}]`,
+      r.pValue < 1e-3 ? '<0.001' : r.pValue.toFixed(3),
+      significant ? (better ? 'better' : 'worse') : 'no clear difference',
+    ]);
   }
   return table.toString();
 }

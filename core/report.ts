@@ -48,6 +48,7 @@ export function resultToJson(result: ExperimentResult): unknown {
     name: result.name,
     version: result.version,
     rows: result.rows,
+    comparisons: result.comparisons,
     outcomes: result.outcomes.map(({ reconstructions: _r, truth: _t, ...rest }) => rest),
   };
 }

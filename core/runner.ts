@@ -13,6 +13,7 @@ import type {
   SubjectData,
 } from './contracts.js';
 import type { CacheOutcome } from './cache.js';
+import { pairedComparisons, type PairedComparisonRow } from './comparisons.js';
 import { readMatrix, writeMatrix } from './cache.js';
 import type { Core } from './core.js';
 import { UserError } from './errors.js';
@@ -75,6 +76,8 @@ export interface ExperimentResult {
   version: string;
   rows: MetricRow[];
   outcomes: PipelineOutcome[];
+  /** Every pipeline against the first, per subject, metric and target (paired over test items). */
+  comparisons: PairedComparisonRow[];
 }
 
 export type RunEvent = { pipeline: string; subject: string; message: string };
@@ -164,7 +167,8 @@ export class ExperimentRunner {
       task.tick(1, `${pipeline.name} ${subject}`);
     }
     task.done();
-    return { name: spec.name, version: PACKAGE_VERSION, rows, outcomes };
+    const comparisons = pairedComparisons(rows, outcomes, spec.pipelines[0]?.seed ?? 0);
+    return { name: spec.name, version: PACKAGE_VERSION, rows, outcomes, comparisons };
   }
 
   private say(pipeline: string, subject: string, message: string): void {

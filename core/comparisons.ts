@@ -1,0 +1,55 @@
+/**
+ * Paired comparisons between pipelines: on the same subject and the same test items, the per-item difference of
+ * each metric between every pipeline and the first one (the baseline), with a bootstrap interval and a two-sided
+ * p-value. Two means alone cannot say whether a method is better; paired per-item values can.
+ */
+import type { MetricRow, PipelineOutcome } from './runner.js';
+import { pairedBootstrap } from './stats.js';
+
+export interface PairedComparisonRow {
+  subject: string;
+  target: string;
+  metric: string;
+  direction: 'higher' | 'lower';
+  pipeline: string;
+  baseline: string;
+  /** mean over items of (pipeline − baseline). */
+  difference: number;
+  low: number;
+  high: number;
+  pValue: number;
+  items: number;
+}
+
+export function pairedComparisons(rows: MetricRow[], outcomes: PipelineOutcome[], seed: number): PairedComparisonRow[] {
+  const out: PairedComparisonRow[] = [];
+  for (const subject of new Set(outcomes.map((o) => o.subject))) {
+    const runs = outcomes.filter((o) => o.subject === subject);
+    const baseline = runs[0]!;
+    for (const other of runs.slice(1)) {
+      // Only items known to be the same, in the same order, can be paired.
+      if (other.testIds.length !== baseline.testIds.length || other.testIds.some((id, i) => id !== baseline.testIds[i])) continue;
+      for (const [key, values] of Object.entries(other.perItem)) {
+        const base = baseline.perItem[key];
+        const row = rows.find((r) => r.pipeline === other.pipeline && r.subject === subject && `${r.target}/${r.metric}` === key);
+        const baseRow = rows.find((r) => r.pipeline === baseline.pipeline && r.subject === subject && `${r.target}/${r.metric}` === key);
+        if (!base || !row || !baseRow || row.value === null || baseRow.value === null) continue;
+        const c = pairedBootstrap(values, base, { seed });
+        out.push({
+          subject,
+          target: row.target,
+          metric: row.metric,
+          direction: row.direction,
+          pipeline: other.pipeline,
+          baseline: baseline.pipeline,
+          difference: c.meanDifference,
+          low: c.low,
+          high: c.high,
+          pValue: c.pValue,
+          items: values.length,
+        });
+      }
+    }
+  }
+  return out;
+}
