@@ -3,6 +3,7 @@
 const API = new URL('../../core/index.ts', import.meta.url).href;
 
 export async function resolve(specifier, context, nextResolve) {
-  if (specifier === 'neurodecode') return { url: API, shortCircuit: true };
+  // Resolved through the rest of the chain, so that tsx's loader handles the .ts file.
+  if (specifier === 'neurodecode') return nextResolve(API, context);
   return nextResolve(specifier, context);
 }
