@@ -44,6 +44,7 @@ export async function createCore(config: CoreConfig, overrides: CoreOverrides = 
     linalg: ctx.get<Linalg>(TOKENS.Linalg),
     onnx: ctx.get<OnnxSessions>(TOKENS.Onnx),
     tensorflow: ctx.get<TensorflowProvider>(TOKENS.Tensorflow),
+    cache: ctx.get<ArtifactCache>(TOKENS.Cache),
   }));
   const registry = new PluginRegistry(container);
   container.bind<PluginRegistry>(TOKENS.Registry).toConstantValue(registry);

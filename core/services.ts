@@ -1,4 +1,5 @@
 /** The services core hands to plugin factories (resolved from the inversify container). */
+import type { ArtifactCache } from './cache.js';
 import type { Linalg } from './compute/linalg.js';
 import type { OnnxSessions } from './compute/onnx.js';
 import type { TensorflowProvider } from './compute/tfjs.js';
@@ -14,4 +15,6 @@ export interface PluginServices {
   onnx: OnnxSessions;
   /** TensorFlow.js with the backend chosen at start (imported on first use). */
   tensorflow: TensorflowProvider;
+  /** The artifact cache (e.g. for a dataset's prepared voxel matrices); `cache.enabled` is false with --no-cache. */
+  cache: ArtifactCache;
 }

@@ -18,6 +18,7 @@ export function testServices(): PluginServices & { messages: string[] } {
     linalg: createJsLinalg(),
     onnx: undefined as never,
     tensorflow: undefined as never,
+    cache: undefined as never,
   };
 }
 
