@@ -1,176 +1,227 @@
 /**
- * A simulated visual cortex for one subject. Retinotopic voxels (V1, V2, V3, hV4) pool image features over
- * Gaussian receptive fields that grow from V1 to hV4 and with eccentricity; V1 prefers one orientation, hV4
- * colour. Higher voxels (LO, cat-<category>) read position-invariant features and the object's category. Every
- * voxel's drive goes through rectification and divisive (Naka–Rushton) saturation — so a nonlinear mapper has
- * something to find — and each has its own amplitude, baseline and noise level.
+ * A simulated visual cortex for one subject: voxels with receptive fields over the feature maps (V1 → hV4, RFs
+ * growing), and category-selective voxels driven by what the object is, tolerant to where it is and how big.
+ * Responses are nonlinear (rectification, divisive normalisation, a compressive power) so that nonlinear mappers
+ * have something to find. Each voxel's noiseless response is later standardised over the subject's images, so
+ * its per-trial noise standard deviation (`noiseSd`) is in units of its signal standard deviation.
  */
-import { CATEGORIES } from './scenes.js';
-import { CATEGORY_OFFSET, CHANNELS, FEATURES, GLOBAL_OFFSET, GRID, ORIENTATIONS, SIZE_OFFSET, gridIndex } from './features.js';
+import type { Rng } from '../../core/rng.js';
+import { CONTRAST, LUMINANCE, RED_GREEN, gridAt, type PoolScale } from './features.js';
 import { stream } from './random.js';
+import { CATEGORIES, MAX_RADIUS, MIN_RADIUS, type Scene } from './scenes.js';
+import type { SyntheticOptions } from './schema.js';
 
-interface RoiSpec {
-  name: string;
-  fraction: number;
-  /** Receptive-field sd in field units (0..1) at the centre of the field; undefined for non-retinotopic ROIs. */
-  rfSize?: number;
-}
+/** Retinotopic ROIs: RF sizes (σ in cells of the pyramid level) grow from V1 to hV4; colour weighs more in hV4. */
+const RETINOTOPIC = [
+  { name: 'V1', share: 0.24, level: 0, sigmas: [0.6, 0.9], tuning: 2.0, energy: 3, colour: 0.15, luminance: 0.3, ncsnr: 0.8 },
+  { name: 'V2', share: 0.2, level: 0, sigmas: [1.2, 1.7], tuning: 1.2, energy: 3, colour: 0.3, luminance: 0.3, ncsnr: 0.7 },
+  { name: 'V3', share: 0.15, level: 1, sigmas: [1.0, 1.4], tuning: 0.8, energy: 3, colour: 0.4, luminance: 0.25, ncsnr: 0.6 },
+  { name: 'hV4', share: 0.11, level: 1, sigmas: [1.8, 2.4], tuning: 0.5, energy: 2, colour: 1.0, luminance: 0.2, ncsnr: 0.55 },
+] as const;
+/** Object-general (LOC) and one category-selective ROI per stimulus category share the rest. */
+const LOC = { name: 'LOC', share: 0.1, ncsnr: 0.5, lowLevel: 0.5 };
+const CATEGORY_SHARE = 0.2;
+const CATEGORY_NCSNR = 0.5;
+const CATEGORY_LOW_LEVEL = 0.15;
+/** Higher voxels read low-level contrast over big pools on the coarsest level. */
+const HIGHER_LEVEL = 2;
+const HIGHER_SIGMA = 1.0;
+/** Position tolerance of higher voxels (σ of their Gaussian position preference, field units). */
+const POSITION_TOLERANCE = 0.3;
 
-export const ROIS: readonly RoiSpec[] = [
-  { name: 'V1', fraction: 0.24, rfSize: 0.035 },
-  { name: 'V2', fraction: 0.2, rfSize: 0.055 },
-  { name: 'V3', fraction: 0.16, rfSize: 0.08 },
-  { name: 'hV4', fraction: 0.12, rfSize: 0.12 },
-  { name: 'LO', fraction: 0.1 },
-  ...CATEGORIES.map((c) => ({ name: `cat-${c}`, fraction: 0.03 })),
+/** Orientations of the energy channels (radians), in feature order. */
+const ORIENTATIONS = [0, Math.PI / 4, Math.PI / 2, (3 * Math.PI) / 4];
+/** Fraction of voxels with weak signal (noise-dominated, as many real voxels are). */
+const WEAK_FRACTION = 0.1;
+/** Fraction of voxels that are dead (NaN in every trial); at least one per subject. */
+const DEAD_FRACTION = 0.004;
+
+export const ROI_NAMES: readonly string[] = [
+  ...RETINOTOPIC.map((r) => r.name),
+  LOC.name,
+  ...CATEGORIES.map((c) => `category-${c}`),
 ];
+
+/** Every pooling scale any voxel uses; voxels refer to them by index. */
+export const SCALES: readonly PoolScale[] = [
+  ...RETINOTOPIC.flatMap((r) => r.sigmas.map((sigma) => ({ level: r.level, sigma }))),
+  { level: HIGHER_LEVEL, sigma: HIGHER_SIGMA },
+];
+const HIGHER_SCALE = SCALES.length - 1;
+/** Cells per feature plane at each scale's level. */
+const PLANE_SIZES = SCALES.map((s) => gridAt(s.level) ** 2);
+
+export interface Voxel {
+  /** Index into ROI_NAMES. */
+  roi: number;
+  /** Index into SCALES: the receptive field's size and the pyramid level it reads. */
+  scale: number;
+  /** Receptive-field centre cell on that level (row-major). */
+  cell: number;
+  /** Receptive-field centre (higher voxels: preferred object position) and size, in field units (0..1). */
+  x: number;
+  y: number;
+  sigma: number;
+  /** Weights of the four orientation-energy channels (zero for higher voxels). */
+  orientation: Float32Array;
+  /** Colour-opponent channel (RED_GREEN or BLUE_YELLOW) and its signed weight (rectified: one polarity drives it). */
+  colourChannel: number;
+  colourWeight: number;
+  /** Signed luminance weight (ON or OFF), rectified. */
+  luminanceWeight: number;
+  /** Semi-saturation constant of the divisive normalisation. */
+  semiSaturation: number;
+  /** Response to each category (higher voxels); empty for retinotopic voxels. */
+  tuning: Float32Array;
+  /** Weight of pooled contrast in a higher voxel's response. */
+  lowLevel: number;
+  /** Per-trial noise standard deviation, in units of the voxel's signal standard deviation. */
+  noiseSd: number;
+  /** Arbitrary response units: value = baseline + gain × (standardised signal + noise). */
+  baseline: number;
+  gain: number;
+}
 
 export interface Cortex {
   subject: string;
-  voxels: number;
-  /**
-   * Sparse voxels × FEATURES weights (compressed rows): voxel v's drive is Σ values[k]·z[indices[k]] over
-   * k in offsets[v]..offsets[v+1], z the image's z-scored features. Receptive fields are cut at 3 sd.
-   */
-  weights: { offsets: Int32Array; indices: Int32Array; values: Float64Array };
+  /** Voxels in column order (ROIs interleaved, as in a real brain mask). */
+  voxels: Voxel[];
   atlas: Record<string, Int32Array>;
-  /** Receptive-field centre (x, y in 0..1) of retinotopic voxels, NaN for the others. */
-  rfCentre: Float32Array;
-  amplitude: Float32Array;
-  baseline: Float32Array;
-  /** Trial-noise sd relative to the voxel's signal sd (1 / ncsnr). */
-  noiseRatio: Float32Array;
-  /** Voxels whose every trial is NaN (dead voxels, as real data has). */
+  /** Columns whose values are NaN in every trial. */
   dead: Int32Array;
-  /** Subject-level noise multiplier (later subjects are noisier). */
-  noiseLevel: number;
 }
 
 export function subjectName(index: number): string {
   return `subj${String(index + 1).padStart(2, '0')}`;
 }
 
-/** Voxel count and per-ROI counts, cheap (no weights), for describe(). */
-export function cortexSize(seed: number, subjectIndex: number, voxels: number): { voxels: number; rois: Record<string, number> } {
-  const rng = stream(seed, 'cortex-size', subjectIndex);
-  const total = Math.round(voxels * (0.8 + 0.4 * rng.uniform()));
-  const rois: Record<string, number> = {};
-  let assigned = 0;
-  ROIS.forEach((roi, i) => {
-    const count = i === ROIS.length - 1 ? total - assigned : Math.round(total * roi.fraction);
-    rois[roi.name] = count;
-    assigned += count;
+/** The cortex of subject `index` (0-based): cheap, no stimuli needed. */
+export function buildCortex(options: SyntheticOptions, index: number): Cortex {
+  const subject = subjectName(index);
+  const rng = stream(options.seed, 'cortex', index);
+  const total = Math.round(options.voxels * (0.8 + 0.4 * rng.uniform()));
+  const subjectNoise = 0.8 + 0.45 * rng.uniform();
+
+  const counts = roiCounts(total);
+  const byRoi: Voxel[] = [];
+  counts.forEach((count, roi) => {
+    for (let k = 0; k < count; k++) byRoi.push(makeVoxel(roi, rng, options.noise * subjectNoise));
   });
-  return { voxels: total, rois };
-}
 
-export function buildCortex(seed: number, subjectIndex: number, voxelsOption: number): Cortex {
-  const { voxels, rois } = cortexSize(seed, subjectIndex, voxelsOption);
-  const rng = stream(seed, 'cortex', subjectIndex);
-  const dense = new Float64Array(FEATURES);
-  const offsets = new Int32Array(voxels + 1);
-  const rows: Array<{ indices: number[]; values: number[] }> = new Array(voxels);
-  const rfCentre = new Float32Array(2 * voxels).fill(NaN);
-  const amplitude = new Float32Array(voxels);
-  const baseline = new Float32Array(voxels);
-  const noiseRatio = new Float32Array(voxels);
-  const noiseLevel = 0.8 * 1.25 ** subjectIndex;
+  // Interleave ROIs: column c holds voxel order[c].
+  const order = rng.permutation(total);
+  const voxels = Array.from(order, (v) => byRoi[v]!);
+  const members: number[][] = ROI_NAMES.map(() => []);
+  voxels.forEach((voxel, column) => members[voxel.roi]!.push(column));
   const atlas: Record<string, Int32Array> = {};
-  // ROIs occupy interleaved voxel columns (as a mask enumerates them), not contiguous blocks.
-  const order = rng.permutation(voxels);
-  let next = 0;
-  for (const roi of ROIS) {
-    const members = Int32Array.from(order.subarray(next, next + rois[roi.name]!)).sort();
-    next += members.length;
-    atlas[roi.name] = members;
-    for (const v of members) {
-      dense.fill(0);
-      if (roi.rfSize !== undefined) retinotopicWeights(roi.name, roi.rfSize, rng, dense, rfCentre, v);
-      else higherWeights(roi.name, rng, dense);
-      const row: { indices: number[]; values: number[] } = { indices: [], values: [] };
-      dense.forEach((w, k) => {
-        if (w !== 0) {
-          row.indices.push(k);
-          row.values.push(w);
-        }
-      });
-      rows[v] = row;
-      amplitude[v] = Math.exp(0.3 * rng.normal());
-      baseline[v] = 0.5 * rng.normal();
-      noiseRatio[v] = noiseLevel * Math.exp(0.5 * rng.normal());
-    }
-  }
-  for (let v = 0; v < voxels; v++) offsets[v + 1] = offsets[v]! + rows[v]!.indices.length;
-  const weights = {
-    offsets,
-    indices: Int32Array.from(rows.flatMap((r) => r.indices)),
-    values: Float64Array.from(rows.flatMap((r) => r.values)),
+  ROI_NAMES.forEach((name, roi) => (atlas[name] = Int32Array.from(members[roi]!)));
+
+  const deadCount = Math.max(1, Math.round(DEAD_FRACTION * total));
+  const dead = rng.permutation(total).slice(0, deadCount).sort();
+  return { subject, voxels, atlas, dead };
+}
+
+function roiCounts(total: number): number[] {
+  const shares = [
+    ...RETINOTOPIC.map((r) => r.share),
+    LOC.share,
+    ...CATEGORIES.map(() => CATEGORY_SHARE / CATEGORIES.length),
+  ];
+  const counts = shares.map((s) => Math.max(1, Math.round(s * total)));
+  counts[0]! += total - counts.reduce((a, b) => a + b, 0); // V1 absorbs rounding
+  return counts;
+}
+
+function makeVoxel(roi: number, rng: Rng, noiseScale: number): Voxel {
+  const lognormal = (median: number, spread: number) => median * Math.exp(spread * rng.normal());
+  const voxel: Voxel = {
+    roi,
+    scale: HIGHER_SCALE,
+    cell: 0,
+    x: 0,
+    y: 0,
+    sigma: 0,
+    orientation: new Float32Array(4),
+    colourChannel: RED_GREEN,
+    colourWeight: 0,
+    luminanceWeight: 0,
+    semiSaturation: 0,
+    tuning: new Float32Array(0),
+    lowLevel: 0,
+    noiseSd: 0,
+    baseline: rng.normal(),
+    gain: lognormal(1, 0.3),
   };
-  const deadCount = Math.max(2, Math.round(0.003 * voxels));
-  const dead = Int32Array.from(rng.permutation(voxels).subarray(0, deadCount)).sort();
-  return { subject: subjectName(subjectIndex), voxels, weights, atlas, rfCentre, amplitude, baseline, noiseRatio, dead, noiseLevel };
+  const spec = RETINOTOPIC[roi];
+  let ncsnr: number;
+  if (spec) {
+    const sigmaIndex = rng.int(spec.sigmas.length);
+    voxel.scale = SCALES.findIndex((s) => s.level === spec.level && s.sigma === spec.sigmas[sigmaIndex]);
+    placeOnGrid(voxel, spec.level, rng.int(gridAt(spec.level)), rng.int(gridAt(spec.level)));
+    voxel.sigma = spec.sigmas[sigmaIndex]! / gridAt(spec.level);
+    // Von Mises tuning around a preferred orientation, total weight `energy`.
+    const preferred = Math.PI * rng.uniform();
+    const raw = ORIENTATIONS.map((o) => Math.exp(spec.tuning * (Math.cos(2 * (o - preferred)) - 1)));
+    const sum = raw.reduce((a, b) => a + b, 0);
+    raw.forEach((w, o) => (voxel.orientation[o] = (spec.energy * w) / sum));
+    voxel.colourChannel = RED_GREEN + rng.int(2);
+    voxel.colourWeight = spec.colour * (rng.uniform() < 0.5 ? -1 : 1) * (0.5 + rng.uniform());
+    voxel.luminanceWeight = spec.luminance * (rng.uniform() < 0.5 ? -1 : 1) * (0.5 + rng.uniform());
+    voxel.semiSaturation = 0.15 * (0.7 + 0.7 * rng.uniform());
+    ncsnr = spec.ncsnr;
+  } else {
+    const isLoc = roi === RETINOTOPIC.length;
+    voxel.x = 0.2 + 0.6 * rng.uniform();
+    voxel.y = 0.2 + 0.6 * rng.uniform();
+    voxel.sigma = POSITION_TOLERANCE;
+    const grid = gridAt(HIGHER_LEVEL);
+    voxel.cell = Math.floor(voxel.y * grid) * grid + Math.floor(voxel.x * grid);
+    const preferred = roi - RETINOTOPIC.length - 1;
+    voxel.tuning = Float32Array.from(CATEGORIES, (_, k) =>
+      isLoc ? 0.4 + 0.6 * rng.uniform() : k === preferred ? 1 : 0.3 * rng.uniform(),
+    );
+    voxel.lowLevel = (isLoc ? LOC.lowLevel : CATEGORY_LOW_LEVEL) * (0.5 + rng.uniform());
+    ncsnr = isLoc ? LOC.ncsnr : CATEGORY_NCSNR;
+  }
+  if (rng.uniform() < WEAK_FRACTION) ncsnr *= 0.15;
+  voxel.noiseSd = noiseScale / lognormal(ncsnr, 0.4);
+  return voxel;
 }
 
-function retinotopicWeights(roi: string, rfSize: number, rng: ReturnType<typeof stream>, w: Float64Array, rfCentre: Float32Array, v: number): void {
-  const x0 = 0.05 + 0.9 * rng.uniform();
-  const y0 = 0.05 + 0.9 * rng.uniform();
-  rfCentre[2 * v] = x0;
-  rfCentre[2 * v + 1] = y0;
-  const sigma = rfSize * (1 + 1.5 * Math.hypot(x0 - 0.5, y0 - 0.5));
-  const preferred = rng.int(ORIENTATIONS);
-  // Channel mixing by area: V1 a preferred fine orientation; V2 fine + coarse; V3 coarse; hV4 colour.
-  const mix = new Float32Array(CHANNELS);
-  const colourSign = () => (rng.uniform() < 0.5 ? -1 : 1);
-  for (let o = 0; o < ORIENTATIONS; o++) {
-    const tuned = o === preferred ? 1 : 0.15;
-    if (roi === 'V1') mix[o] = tuned;
-    if (roi === 'V2') {
-      mix[o] = 0.6 * tuned;
-      mix[ORIENTATIONS + o] = 0.6 * tuned;
+function placeOnGrid(voxel: Voxel, level: number, cx: number, cy: number): void {
+  const grid = gridAt(level);
+  voxel.cell = cy * grid + cx;
+  voxel.x = (cx + 0.5) / grid;
+  voxel.y = (cy + 0.5) / grid;
+}
+
+/**
+ * Noiseless responses of every voxel to one stimulus, given the feature maps pooled at every SCALES entry.
+ * Retinotopic: drive = Σ orientation energies + [colour]₊ + [luminance]₊, then drive² / (σ² + contrast²).
+ * Higher: (tuning[category] × position tolerance × size factor)^0.5 + pooled contrast.
+ */
+export function respond(cortex: Cortex, pooled: readonly Float32Array[], scene: Scene, out: Float32Array, offset = 0): void {
+  const category = CATEGORIES.indexOf(scene.category);
+  const sizeFactor = 0.6 + (0.8 * (scene.radius - MIN_RADIUS)) / (MAX_RADIUS - MIN_RADIUS);
+  const voxels = cortex.voxels;
+  for (let v = 0; v < voxels.length; v++) {
+    const voxel = voxels[v]!;
+    const maps = pooled[voxel.scale]!;
+    const plane = PLANE_SIZES[voxel.scale]!;
+    const cell = voxel.cell;
+    const contrast = maps[CONTRAST * plane + cell]!;
+    if (voxel.tuning.length === 0) {
+      const w = voxel.orientation;
+      let drive = w[0]! * maps[cell]! + w[1]! * maps[plane + cell]! + w[2]! * maps[2 * plane + cell]! + w[3]! * maps[3 * plane + cell]!;
+      drive += Math.max(0, voxel.colourWeight * maps[voxel.colourChannel * plane + cell]!);
+      drive += Math.max(0, voxel.luminanceWeight * maps[LUMINANCE * plane + cell]!);
+      const s = voxel.semiSaturation;
+      out[offset + v] = (drive * drive) / (s * s + contrast * contrast);
+    } else {
+      const dx = scene.cx - voxel.x;
+      const dy = scene.cy - voxel.y;
+      const position = Math.exp(-(dx * dx + dy * dy) / (2 * voxel.sigma * voxel.sigma));
+      out[offset + v] = Math.sqrt(voxel.tuning[category]! * position * sizeFactor) + voxel.lowLevel * contrast;
     }
-    if (roi === 'V3') mix[ORIENTATIONS + o] = 0.5 + 0.5 * rng.uniform();
-    if (roi === 'hV4') mix[ORIENTATIONS + o] = 0.3;
   }
-  const colour = roi === 'hV4' ? 1 : roi === 'V1' ? 0.1 : 0.3;
-  mix[2 * ORIENTATIONS] = colour * colourSign();
-  mix[2 * ORIENTATIONS + 1] = colour * colourSign() * rng.uniform();
-  mix[2 * ORIENTATIONS + 2] = 0.3 * colourSign();
-  let total = 0;
-  const gauss = new Float32Array(GRID * GRID);
-  for (let gy = 0; gy < GRID; gy++) {
-    for (let gx = 0; gx < GRID; gx++) {
-      const dx = (gx + 0.5) / GRID - x0;
-      const dy = (gy + 0.5) / GRID - y0;
-      const d2 = dx * dx + dy * dy;
-      const g = d2 > 9 * sigma * sigma ? 0 : Math.exp(-d2 / (2 * sigma * sigma));
-      gauss[gy * GRID + gx] = g;
-      total += g;
-    }
-  }
-  if (total === 0) {
-    // A field smaller than a cell: the nearest cell alone.
-    const gx = Math.min(GRID - 1, Math.floor(x0 * GRID));
-    const gy = Math.min(GRID - 1, Math.floor(y0 * GRID));
-    gauss[gy * GRID + gx] = 1;
-    total = 1;
-  }
-  for (let c = 0; c < CHANNELS; c++) {
-    if (mix[c] === 0) continue;
-    for (let gy = 0; gy < GRID; gy++) for (let gx = 0; gx < GRID; gx++) w[gridIndex(c, gx, gy)] = (mix[c]! * gauss[gy * GRID + gx]!) / total;
-  }
-}
-
-function higherWeights(roi: string, rng: ReturnType<typeof stream>, w: Float64Array): void {
-  const preferred = roi.startsWith('cat-') ? CATEGORIES.indexOf(roi.slice(4) as (typeof CATEGORIES)[number]) : -1;
-  for (let c = 0; c < CATEGORIES.length; c++) {
-    w[CATEGORY_OFFSET + c] = c === preferred ? 2 : preferred >= 0 ? 0.3 * rng.normal() : 0.8 * rng.normal();
-  }
-  w[SIZE_OFFSET] = preferred >= 0 ? 0.3 : 0.5;
-  for (let c = 0; c < CHANNELS; c++) w[GLOBAL_OFFSET + c] = (preferred >= 0 ? 0.2 : 0.5) * rng.uniform();
-}
-
-/** Rectification then divisive saturation (Naka–Rushton, exponent 2) of a z-scored drive. */
-export function voxelNonlinearity(drive: number): number {
-  const r = Math.max(drive + 0.3, 0);
-  return (r * r) / (1 + r * r);
 }

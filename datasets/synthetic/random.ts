@@ -19,3 +19,16 @@ function mix(x: number): number {
   x = Math.imul(x ^ (x >>> 13), 0xc2b2ae35);
   return (x ^ (x >>> 16)) >>> 0;
 }
+
+/** Fills `out` with standard normals (Marsaglia's polar method, both values used: the trial noise draws millions). */
+export function fillNormal(rng: Rng, out: Float64Array): void {
+  for (let i = 0; i < out.length; ) {
+    const u = 2 * rng.uniform() - 1;
+    const v = 2 * rng.uniform() - 1;
+    const s = u * u + v * v;
+    if (s === 0 || s >= 1) continue;
+    const scale = Math.sqrt((-2 * Math.log(s)) / s);
+    out[i++] = u * scale;
+    if (i < out.length) out[i++] = v * scale;
+  }
+}

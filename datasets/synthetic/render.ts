@@ -6,28 +6,32 @@ import type { Background, Category, Scene } from './scenes.js';
 
 /** Renders `scene` into `out` (size × size × 3) starting at `offset`. */
 export function renderScene(scene: Scene, size: number, out: Float32Array, offset = 0): void {
+  drawBackground(scene.background, size, out, offset);
   const cos = Math.cos(scene.rotation);
   const sin = Math.sin(scene.rotation);
   const [or, og, ob] = scene.colour.rgb;
   const pixelsPerRadius = scene.radius * size;
-  const background: [number, number, number] = [0, 0, 0];
-  for (let y = 0; y < size; y++) {
-    const fy = (y + 0.5) / size;
-    for (let x = 0; x < size; x++) {
-      const fx = (x + 0.5) / size;
-      backgroundAt(scene.background, fx, fy, background);
+  // Every shape lies within 1.2 radii of its centre: only that box (plus a pixel) is drawn.
+  const reach = 1.2 * scene.radius + 1 / size;
+  const x0 = Math.max(0, Math.floor((scene.cx - reach) * size));
+  const x1 = Math.min(size - 1, Math.ceil((scene.cx + reach) * size));
+  const y0 = Math.max(0, Math.floor((scene.cy - reach) * size));
+  const y1 = Math.min(size - 1, Math.ceil((scene.cy + reach) * size));
+  for (let y = y0; y <= y1; y++) {
+    const dy = ((y + 0.5) / size - scene.cy) / scene.radius;
+    for (let x = x0; x <= x1; x++) {
       // Object frame: centred, rotated, in units of the radius.
-      const dx = (fx - scene.cx) / scene.radius;
-      const dy = (fy - scene.cy) / scene.radius;
+      const dx = ((x + 0.5) / size - scene.cx) / scene.radius;
       const u = cos * dx + sin * dy;
       const v = -sin * dx + cos * dy;
       const alpha = clamp01(0.5 - signedDistance(scene.category, u, v) * pixelsPerRadius);
+      if (alpha === 0) continue;
       let shade = 1;
-      if (scene.category === 'grating' && alpha > 0) shade = 0.3 + 0.7 * (0.5 + 0.5 * Math.sin(2 * Math.PI * scene.stripes * u));
+      if (scene.category === 'grating') shade = 0.3 + 0.7 * (0.5 + 0.5 * Math.sin(2 * Math.PI * scene.stripes * u));
       const i = offset + 3 * (y * size + x);
-      out[i] = clamp01(background[0] + alpha * (or * shade - background[0]));
-      out[i + 1] = clamp01(background[1] + alpha * (og * shade - background[1]));
-      out[i + 2] = clamp01(background[2] + alpha * (ob * shade - background[2]));
+      out[i] = clamp01(out[i]! + alpha * (or * shade - out[i]!));
+      out[i + 1] = clamp01(out[i + 1]! + alpha * (og * shade - out[i + 1]!));
+      out[i + 2] = clamp01(out[i + 2]! + alpha * (ob * shade - out[i + 2]!));
     }
   }
 }
@@ -36,7 +40,7 @@ export function renderScene(scene: Scene, size: number, out: Float32Array, offse
 function signedDistance(category: Category, u: number, v: number): number {
   switch (category) {
     case 'disc':
-      return Math.hypot(u, v) - 1;
+      return Math.sqrt(u * u + v * v) - 1;
     case 'square':
     case 'grating':
       return box(u, v, 0.85, 0.85);
@@ -48,7 +52,7 @@ function signedDistance(category: Category, u: number, v: number): number {
       const arm = (2 * Math.PI) / 5;
       const phase = (((Math.atan2(v, u) % arm) + arm) % arm) / arm;
       const towardsTip = 1 - 2 * Math.abs(phase - 0.5);
-      return (Math.hypot(u, v) - (0.45 + 0.6 * towardsTip)) * 0.8;
+      return (Math.sqrt(u * u + v * v) - (0.45 + 0.6 * towardsTip)) * 0.8;
     }
   }
 }
@@ -56,7 +60,9 @@ function signedDistance(category: Category, u: number, v: number): number {
 function box(u: number, v: number, halfWidth: number, halfHeight: number): number {
   const qx = Math.abs(u) - halfWidth;
   const qy = Math.abs(v) - halfHeight;
-  return Math.hypot(Math.max(qx, 0), Math.max(qy, 0)) + Math.min(Math.max(qx, qy), 0);
+  const ox = Math.max(qx, 0);
+  const oy = Math.max(qy, 0);
+  return Math.sqrt(ox * ox + oy * oy) + Math.min(Math.max(qx, qy), 0);
 }
 
 /** Exact distance to an equilateral triangle of half-side `r` centred on its centroid (Inigo Quilez's formula). */
@@ -70,31 +76,34 @@ function equilateralTriangle(u: number, v: number, r: number): number {
     px = nx;
   }
   px -= Math.min(Math.max(px, -2 * r), 0);
-  return -Math.hypot(px, py) * Math.sign(py);
+  return -Math.sqrt(px * px + py * py) * Math.sign(py);
 }
 
-function backgroundAt(background: Background, fx: number, fy: number, out: [number, number, number]): void {
+function drawBackground(background: Background, size: number, out: Float32Array, offset: number): void {
   const [r, g, b] = background.colour.rgb;
-  switch (background.kind) {
-    case 'solid':
-      out[0] = r;
-      out[1] = g;
-      out[2] = b;
-      return;
-    case 'gradient': {
-      const t = clamp01(0.5 + ((fx - 0.5) * Math.cos(background.angle) + (fy - 0.5) * Math.sin(background.angle)) / 0.8);
-      const [r2, g2, b2] = background.to.rgb;
-      out[0] = r + t * (r2 - r);
-      out[1] = g + t * (g2 - g);
-      out[2] = b + t * (b2 - b);
-      return;
-    }
-    case 'texture': {
-      const gain = 0.45 + 0.75 * smoothNoise(background.grid, background.gridSize, fx, fy);
-      out[0] = clamp01(r * gain + 0.08 * (gain - 0.8));
-      out[1] = clamp01(g * gain + 0.08 * (gain - 0.8));
-      out[2] = clamp01(b * gain + 0.08 * (gain - 0.8));
-      return;
+  const [r2, g2, b2] = background.kind === 'gradient' ? background.to.rgb : [r, g, b];
+  const ax = background.kind === 'gradient' ? Math.cos(background.angle) / 0.8 : 0;
+  const ay = background.kind === 'gradient' ? Math.sin(background.angle) / 0.8 : 0;
+  for (let y = 0; y < size; y++) {
+    const fy = (y + 0.5) / size;
+    for (let x = 0; x < size; x++) {
+      const fx = (x + 0.5) / size;
+      const i = offset + 3 * (y * size + x);
+      if (background.kind === 'solid') {
+        out[i] = r;
+        out[i + 1] = g;
+        out[i + 2] = b;
+      } else if (background.kind === 'gradient') {
+        const t = clamp01(0.5 + (fx - 0.5) * ax + (fy - 0.5) * ay);
+        out[i] = r + t * (r2 - r);
+        out[i + 1] = g + t * (g2 - g);
+        out[i + 2] = b + t * (b2 - b);
+      } else {
+        const gain = 0.45 + 0.75 * smoothNoise(background.grid, background.gridSize, fx, fy);
+        out[i] = clamp01(r * gain + 0.08 * (gain - 0.8));
+        out[i + 1] = clamp01(g * gain + 0.08 * (gain - 0.8));
+        out[i + 2] = clamp01(b * gain + 0.08 * (gain - 0.8));
+      }
     }
   }
 }
@@ -107,9 +116,9 @@ function smoothNoise(grid: Float32Array, n: number, fx: number, fy: number): num
   const y0 = Math.min(n - 2, Math.floor(gy));
   const tx = smoothstep(gx - x0);
   const ty = smoothstep(gy - y0);
-  const at = (x: number, y: number) => grid[y * n + x]!;
-  const top = at(x0, y0) + tx * (at(x0 + 1, y0) - at(x0, y0));
-  const bottom = at(x0, y0 + 1) + tx * (at(x0 + 1, y0 + 1) - at(x0, y0 + 1));
+  const i = y0 * n + x0;
+  const top = grid[i]! + tx * (grid[i + 1]! - grid[i]!);
+  const bottom = grid[i + n]! + tx * (grid[i + n + 1]! - grid[i + n]!);
   return top + ty * (bottom - top);
 }
 

@@ -105,10 +105,14 @@ function backgroundPhrase(background: Background): string {
     case 'solid':
       return `a plain ${background.colour.name} background`;
     case 'gradient':
-      return `a ${background.colour.name} to ${background.to.name} gradient background`;
+      return `${withArticle(background.colour.name)} to ${background.to.name} gradient background`;
     case 'texture':
       return `a textured ${background.colour.name} background`;
   }
+}
+
+function withArticle(phrase: string): string {
+  return `${/^[aeiou]/.test(phrase) ? 'an' : 'a'} ${phrase}`;
 }
 
 /** Three phrasings of the same true description (COCO has five per image; three keep it small). */
@@ -118,10 +122,10 @@ export function captionsFor(scene: Scene): string[] {
   const colour = scene.colour.name;
   const object = scene.category;
   const background = backgroundPhrase(scene.background);
-  const article = /^[aeiou]/.test(size) ? 'an' : 'a';
+  const capitalised = background.charAt(0).toUpperCase() + background.slice(1);
   return [
-    `${article} ${size} ${colour} ${object} ${where} over ${background}`,
-    `a ${colour} ${object} ${where}, shown against ${background}`,
-    `${background} with ${article} ${size} ${colour} ${object} ${where}`.replace(/^a /, 'A '),
+    `${withArticle(`${size} ${colour} ${object}`)} ${where} over ${background}`,
+    `${withArticle(`${colour} ${object}`)} ${where}, shown against ${background}`,
+    `${capitalised} with ${withArticle(`${size} ${colour} ${object}`)} ${where}`,
   ];
 }
