@@ -6,7 +6,7 @@
  *
  * Flops: factor ≈ 0.35 n³ (vs n³/3 for LAPACK), each solve with m right-hand sides n²·m.
  */
-import type { Dense, FloatArray, Linalg } from './linalg.js';
+import type { Dense, FloatArray, Linalg, MatmulOptions } from './linalg.js';
 import { like, rowBlock, transpose } from './linalg.js';
 
 const LEAF = 128;
@@ -42,27 +42,64 @@ function splitPoint(n: number): number {
   return LEAF * Math.ceil(Math.ceil(n / LEAF) / 2);
 }
 
-/** Factors a symmetric positive definite matrix (only its upper triangle is read: what `gram` computes). */
-export async function cholesky<T extends FloatArray>(linalg: Linalg, a: Dense<T>): Promise<CholeskyNode<T>> {
-  return attachInverses(linalg, await factor(linalg, a));
+/**
+ * Factors the symmetric positive definite matrix A + shift·I (only A's upper triangle is read: what `gram`
+ * computes). The shift is added to the copies the factorisation makes anyway, so A is never copied whole.
+ */
+export async function cholesky<T extends FloatArray>(linalg: Linalg, a: Dense<T>, shift = 0): Promise<CholeskyNode<T>> {
+  return attachInverses(linalg, await factor(linalg, a, shift));
 }
 
-async function factor<T extends FloatArray>(linalg: Linalg, a: Dense<T>): Promise<CholeskyNode<T>> {
+async function factor<T extends FloatArray>(linalg: Linalg, a: Dense<T>, shift = 0): Promise<CholeskyNode<T>> {
   const n = a.rows;
-  if (n <= LEAF) return leafFactor(a);
+  if (n <= LEAF) return leafFactor(a, shift);
   const h = splitPoint(n);
   // L11 is solved against n − h right-hand sides just below: give it its inverse if it is a 512-ish block.
-  const L11raw = await factor(linalg, block(a, 0, h, 0, h));
+  const L11raw = await factor(linalg, addToDiagonal(block(a, 0, h, 0, h), shift));
   const L11 = h > INVERTED_BLOCK / 2 ? await attachInverses(linalg, L11raw) : L11raw;
   // L21 = A21·L11⁻ᵀ, computed as L21ᵀ = L11⁻¹·A12.
   const L12 = await forwardSolve(linalg, L11, block(a, 0, h, h, n));
-  const L21 = transpose(L12);
-  const S = block(a, h, n, h, n);
-  const update = await linalg.gram(L21, { upperOnly: true });
-  const m = n - h;
-  for (let i = 0; i < m; i++) for (let j = i; j < m; j++) S.data[i * m + j]! -= update.data[i * m + j]!;
-  const L22 = await factor(linalg, S);
+  const L21 = linalg.transpose ? await linalg.transpose(L12) : transpose(L12);
+  const L22 = await factor(linalg, await schurComplement(linalg, a, h, L21, shift));
   return { kind: 'split', n, h, L11, L21, L12, L22 };
+}
+
+/** Adds `shift` to the diagonal of a square matrix in place; returns it. */
+function addToDiagonal<T extends FloatArray>(a: Dense<T>, shift: number): Dense<T> {
+  if (shift !== 0) for (let i = 0; i < a.rows; i++) a.data[i * a.cols + i]! += shift;
+  return a;
+}
+
+/** Row blocks of the Schur update: large enough for full-speed products, few enough for a small upper waste. */
+const UPDATE_ROWS = 600;
+
+/**
+ * Upper triangle of S = A22 + shift·I − L21·L21ᵀ (A22 = rows and columns h.. of `a`): per row block, the columns
+ * from the diagonal on, each one fused engine call (C − A·Bᵀ) on a native copy of the block — no element-wise
+ * JS loops.
+ */
+async function schurComplement<T extends FloatArray>(
+  linalg: Linalg,
+  a: Dense<T>,
+  h: number,
+  L21: Dense<T>,
+  shift: number,
+): Promise<Dense<T>> {
+  const n = a.rows;
+  const m = n - h;
+  const S = like(a.data, m * m);
+  const blocks = Math.max(1, Math.round(m / UPDATE_ROWS));
+  const size = Math.ceil(m / blocks);
+  for (let i0 = 0; i0 < m; i0 += size) {
+    const i1 = Math.min(m, i0 + size);
+    const c = block(a, h + i0, h + i1, h + i0, n);
+    // Row r of the block starts on the diagonal of A22: that entry gets the shift.
+    if (shift !== 0) for (let r = 0; r < i1 - i0; r++) c.data[r * c.cols + r]! += shift;
+    const part = await subtractProduct(linalg, c, rowBlock(L21, i0, i1), rowBlock(L21, i0, m), { transB: true });
+    const width = m - i0;
+    for (let i = i0; i < i1; i++) S.set(part.data.subarray((i - i0) * width, (i - i0 + 1) * width), i * m + i0);
+  }
+  return { rows: m, cols: m, data: S };
 }
 
 /** Gives the largest blocks of at most INVERTED_BLOCK rows their inverse (idempotent). */
@@ -84,8 +121,7 @@ export async function forwardSolve<T extends FloatArray>(linalg: Linalg, node: C
   const out = like(r.data, r.data.length);
   const z1 = await forwardSolve(linalg, node.L11, rowBlock(r, 0, node.h));
   out.set(z1.data, 0);
-  const rest = copyOf(rowBlock(r, node.h, node.n));
-  subtractInPlace(rest, await linalg.gemm(node.L21, z1));
+  const rest = await subtractProduct(linalg, rowBlock(r, node.h, node.n), node.L21, z1);
   const z2 = await forwardSolve(linalg, node.L22, rest);
   out.set(z2.data, z1.data.length);
   return { rows: r.rows, cols: r.cols, data: out };
@@ -98,8 +134,7 @@ export async function backwardSolve<T extends FloatArray>(linalg: Linalg, node: 
   const out = like(z.data, z.data.length);
   const w2 = await backwardSolve(linalg, node.L22, rowBlock(z, node.h, node.n));
   out.set(w2.data, node.h * z.cols);
-  const rest = copyOf(rowBlock(z, 0, node.h));
-  subtractInPlace(rest, await linalg.gemm(node.L12, w2));
+  const rest = await subtractProduct(linalg, rowBlock(z, 0, node.h), node.L12, w2);
   const w1 = await backwardSolve(linalg, node.L11, rest);
   out.set(w1.data, 0);
   return { rows: z.rows, cols: z.cols, data: out };
@@ -157,18 +192,27 @@ function copyOf<T extends FloatArray>(a: Dense<T>): Dense<T> {
   return { rows: a.rows, cols: a.cols, data: a.data.slice() as T };
 }
 
-function subtractInPlace<T extends FloatArray>(a: Dense<T>, b: Dense<T>): void {
-  const x = a.data;
-  const y = b.data;
-  for (let i = 0; i < x.length; i++) x[i]! -= y[i]!;
+/** C − A·B: one engine call when the engine fuses it, else a copy of C minus the product. */
+async function subtractProduct<T extends FloatArray>(
+  linalg: Linalg,
+  c: Dense<T>,
+  a: Dense<T>,
+  b: Dense<T>,
+  options: MatmulOptions = {},
+): Promise<Dense<T>> {
+  if (linalg.subtractProduct) return linalg.subtractProduct(c, a, b, options);
+  const out = copyOf(c);
+  const product = await linalg.gemm(a, b, options);
+  for (let i = 0; i < out.data.length; i++) out.data[i]! -= product.data[i]!;
+  return out;
 }
 
-/** Cholesky of a small block in float64 (upper triangle read). */
-function leafFactor<T extends FloatArray>(a: Dense<T>): CholeskyNode<T> {
+/** Cholesky of a small block plus shift·I, in float64 (upper triangle read). */
+function leafFactor<T extends FloatArray>(a: Dense<T>, shift: number): CholeskyNode<T> {
   const n = a.rows;
   const L = new Float64Array(n * n);
   for (let j = 0; j < n; j++) {
-    let d = a.data[j * n + j]!;
+    let d = a.data[j * n + j]! + shift;
     for (let k = 0; k < j; k++) d -= L[j * n + k]! * L[j * n + k]!;
     if (!(d > 0)) throw new NotPositiveDefiniteError(j);
     const djj = Math.sqrt(d);
@@ -187,17 +231,25 @@ function leafOf<T extends FloatArray>(L: Dense<T>): CholeskyNode<T> {
   return { kind: 'leaf', n: L.rows, L, inverse, inverseT: transpose(inverse) };
 }
 
-/** Inverse of a small lower-triangular matrix, in float64, returned in the input's type. */
+/**
+ * Inverse of a small lower-triangular matrix, in float64, returned in the input's type. Row by row
+ * (row i of L⁻¹ = (eᵢ − Σ_k<i L_ik·row k) / L_ii), so that every inner loop runs along contiguous rows.
+ */
 function invertLower<T extends FloatArray>(L: Dense<T>): Dense<T> {
   const n = L.rows;
+  const l = Float64Array.from(L.data);
   const inv = new Float64Array(n * n);
-  for (let j = 0; j < n; j++) {
-    inv[j * n + j] = 1 / L.data[j * n + j]!;
-    for (let i = j + 1; i < n; i++) {
-      let s = 0;
-      for (let k = j; k < i; k++) s += L.data[i * n + k]! * inv[k * n + j]!;
-      inv[i * n + j] = -s / L.data[i * n + i]!;
+  for (let i = 0; i < n; i++) {
+    const row = i * n;
+    for (let k = 0; k < i; k++) {
+      const lik = l[row + k]!;
+      if (lik === 0) continue;
+      const rk = k * n;
+      for (let j = 0; j <= k; j++) inv[row + j]! -= lik * inv[rk + j]!;
     }
+    const d = 1 / l[row + i]!;
+    for (let j = 0; j < i; j++) inv[row + j]! *= d;
+    inv[row + i] = d;
   }
   return { rows: n, cols: n, data: convert(inv, L.data) };
 }

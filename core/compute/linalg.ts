@@ -36,6 +36,13 @@ export interface Linalg {
    * `upperOnly`, the strictly lower triangle is left as it comes (partly zeros) instead of mirrored.
    */
   gram<T extends FloatArray>(a: Dense<T>, options?: GramOptions): Promise<Dense<T>>;
+  /**
+   * C − op(A)·op(B) as a new matrix (C is left unchanged), in one engine call: the update step of blocked
+   * factorisations and triangular solves. Optional so that wrappers written before it still type-check.
+   */
+  subtractProduct?<T extends FloatArray>(c: Dense<T>, a: Dense<T>, b: Dense<T>, options?: MatmulOptions): Promise<Dense<T>>;
+  /** Aᵀ as a new matrix (optional, as subtractProduct; the `transpose` function below is the JS fallback). */
+  transpose?<T extends FloatArray>(a: Dense<T>): Promise<Dense<T>>;
   /** (A − 1·rowᵀ)·diag(multiplier): each row minus `row`, then scaled per column — centring, z-scoring. */
   subtractRow<T extends FloatArray>(a: Dense<T>, row: T, multiplier?: T): Promise<Dense<T>>;
 }
@@ -57,6 +64,14 @@ export function createLinalg(options: OrtMatmulOptions = {}): Linalg {
     matmul: (a, b, o) => gemm(a, b, o),
     gemm,
     gram: (a, o) => blockedGram(gemm, a, o),
+    subtractProduct: (c, a, b, o = {}) => {
+      const m = o.transA ? a.cols : a.rows;
+      const k = o.transA ? a.rows : a.cols;
+      const n = o.transB ? b.rows : b.cols;
+      if (m * n * k <= SMALL_PRODUCT || m === 0 || n === 0 || k === 0) return Promise.resolve(jsSubtractProduct(c, a, b, o));
+      return ort.gemm(a, b, o, c);
+    },
+    transpose: (a) => (a.rows * a.cols < 1 << 16 ? Promise.resolve(transpose(a)) : ort.transpose(a)),
     subtractRow: (a, row, multiplier) => {
       if (row.length !== a.cols || (multiplier && multiplier.length !== a.cols)) {
         throw new RangeError(`subtractRow: rows of ${row.length}/${multiplier?.length} values for ${a.cols} columns`);
@@ -74,6 +89,8 @@ export function createJsLinalg(): Linalg {
     matmul: gemm,
     gemm,
     gram: (a, o) => blockedGram(gemm, a, o),
+    subtractProduct: (c, a, b, o) => Promise.resolve(jsSubtractProduct(c, a, b, o)),
+    transpose: (a) => Promise.resolve(transpose(a)),
     subtractRow: (a, row, multiplier) => Promise.resolve(jsSubtractRow(a, row, multiplier)),
   };
 }
@@ -120,6 +137,16 @@ export function jsGemm<T extends FloatArray>(a: Dense<T>, b: Dense<T>, options: 
     }
   }
   return { rows: m, cols: n, data: out };
+}
+
+/** C − op(A)·op(B) in plain JavaScript (float64 accumulation of the product). */
+export function jsSubtractProduct<T extends FloatArray>(c: Dense<T>, a: Dense<T>, b: Dense<T>, options: MatmulOptions = {}): Dense<T> {
+  const product = jsGemm(a, b, options);
+  if (product.rows !== c.rows || product.cols !== c.cols) {
+    throw new RangeError(`subtractProduct: C is ${c.rows}×${c.cols}, the product ${product.rows}×${product.cols}`);
+  }
+  for (let i = 0; i < product.data.length; i++) product.data[i] = c.data[i]! - product.data[i]!;
+  return product;
 }
 
 /** Kept for callers of the first version of this module. */

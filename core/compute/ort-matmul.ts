@@ -7,7 +7,6 @@ import { availableParallelism } from 'node:os';
 import type { InferenceSession, Tensor } from 'onnxruntime-node';
 import { encodeOnnxModel } from './onnx-model.js';
 import type { Dense, FloatArray, MatmulOptions } from './linalg.js';
-import { transpose } from './linalg.js';
 
 type Ort = typeof import('onnxruntime-node');
 
@@ -31,26 +30,31 @@ export class OrtMatmul {
 
   /**
    * op(A)·op(B). transB maps to Gemm's transB (as fast as MatMul). transA maps to Gemm's transA (~70–90 GFLOP/s)
-   * unless op(B) is wide: then copying Aᵀ in JS costs little against the product and MatMul runs faster.
+   * unless op(B) is wide: then copying Aᵀ (ONNX Transpose) costs little against the product and MatMul runs faster.
+   * With `minuend` C, returns C − op(A)·op(B) from the same Gemm call (alpha −1, beta 1); C is not modified.
    */
-  async gemm<T extends FloatArray>(a: Dense<T>, b: Dense<T>, options: MatmulOptions = {}): Promise<Dense<T>> {
+  async gemm<T extends FloatArray>(a: Dense<T>, b: Dense<T>, options: MatmulOptions = {}, minuend?: Dense<T>): Promise<Dense<T>> {
     const type: ElementType = a.data instanceof Float64Array ? 'float64' : 'float32';
     const transB = options.transB === true;
     const n = transB ? b.rows : b.cols;
     const k = transB ? b.cols : b.rows;
     const transposeFirst = options.transA === true && n >= WIDE_ENOUGH_TO_TRANSPOSE;
-    const left = transposeFirst ? transpose(a) : a;
+    const left = transposeFirst ? await this.transpose(a) : a;
     const transA = options.transA === true && !transposeFirst;
     const m = transA ? left.cols : left.rows;
     if ((transA ? left.rows : left.cols) !== k) throw new RangeError(`matmul: inner dimensions differ (${transA ? left.rows : left.cols} vs ${k})`);
+    if (minuend && (minuend.rows !== m || minuend.cols !== n)) {
+      throw new RangeError(`subtractProduct: C is ${minuend.rows}×${minuend.cols}, the product ${m}×${n}`);
+    }
     const ort = await this.runtime();
-    const session = await this.session(type, transA, transB);
-    const feeds = {
+    const session = await this.session(type, transA, transB, minuend !== undefined);
+    const feeds: Record<string, Tensor> = {
       a: new ort.Tensor(type, left.data, [left.rows, left.cols]),
       b: new ort.Tensor(type, b.data, [b.rows, b.cols]),
     };
+    if (minuend) feeds.c = new ort.Tensor(type, minuend.data, [m, n]);
     const result = await session.run(feeds);
-    const out = result.c as Tensor;
+    const out = result.y as Tensor;
     return { rows: m, cols: n, data: out.data as T };
   }
 
@@ -78,6 +82,30 @@ export class OrtMatmul {
     return { rows: a.rows, cols: a.cols, data: out };
   }
 
+  /** Aᵀ, copied by ONNX Runtime's Transpose (multi-threaded) into a preallocated array. */
+  async transpose<T extends FloatArray>(a: Dense<T>): Promise<Dense<T>> {
+    const type: ElementType = a.data instanceof Float64Array ? 'float64' : 'float32';
+    const ort = await this.runtime();
+    const key = `transpose:${type}`;
+    let session = this.sessions.get(key);
+    if (!session) {
+      const model = encodeOnnxModel({
+        name: 'transpose',
+        inputs: [{ name: 'a', type, dims: ['m', 'n'] }],
+        outputs: [{ name: 't', type, dims: ['n', 'm'] }],
+        nodes: [{ op: 'Transpose', inputs: ['a'], outputs: ['t'], attributes: { perm: [1, 0] } }],
+      });
+      session = ort.InferenceSession.create(model, { intraOpNumThreads: this.threads, interOpNumThreads: 1 });
+      this.sessions.set(key, session);
+    }
+    const out = (type === 'float64' ? new Float64Array(a.data.length) : new Float32Array(a.data.length)) as T;
+    await (await session).run(
+      { a: new ort.Tensor(type, a.data, [a.rows, a.cols]) },
+      { t: new ort.Tensor(type, out, [a.cols, a.rows]) },
+    );
+    return { rows: a.cols, cols: a.rows, data: out };
+  }
+
   private async createSubtractSession(type: ElementType, scaled: boolean): Promise<InferenceSession> {
     const ort = await this.runtime();
     const model = encodeOnnxModel({
@@ -103,28 +131,33 @@ export class OrtMatmul {
     return this.ort;
   }
 
-  private session(type: ElementType, transA: boolean, transB: boolean): Promise<InferenceSession> {
-    const key = `${type}:${transA}:${transB}`;
+  private session(type: ElementType, transA: boolean, transB: boolean, subtract: boolean): Promise<InferenceSession> {
+    const key = `${type}:${transA}:${transB}:${subtract}`;
     let session = this.sessions.get(key);
     if (!session) {
-      session = this.createSession(type, transA, transB);
+      session = this.createSession(type, transA, transB, subtract);
       this.sessions.set(key, session);
     }
     return session;
   }
 
-  private async createSession(type: ElementType, transA: boolean, transB: boolean): Promise<InferenceSession> {
+  /** y = op(a)·op(b), or with `subtract` y = c − op(a)·op(b) (Gemm alpha −1, beta 1: no separate pass over c). */
+  private async createSession(type: ElementType, transA: boolean, transB: boolean, subtract: boolean): Promise<InferenceSession> {
     const ort = await this.runtime();
+    const trans = { transA: transA ? 1 : 0, transB: transB ? 1 : 0 };
     const model = encodeOnnxModel({
       name: 'matmul',
       inputs: [
         { name: 'a', type, dims: transA ? ['k', 'm'] : ['m', 'k'] },
         { name: 'b', type, dims: transB ? ['n', 'k'] : ['k', 'n'] },
+        ...(subtract ? [{ name: 'c', type, dims: ['m', 'n'] }] : []),
       ],
-      outputs: [{ name: 'c', type, dims: ['m', 'n'] }],
-      nodes: transA || transB
-        ? [{ op: 'Gemm', inputs: ['a', 'b'], outputs: ['c'], attributes: { transA: transA ? 1 : 0, transB: transB ? 1 : 0 } }]
-        : [{ op: 'MatMul', inputs: ['a', 'b'], outputs: ['c'] }],
+      outputs: [{ name: 'y', type, dims: ['m', 'n'] }],
+      nodes: subtract
+        ? [{ op: 'Gemm', inputs: ['a', 'b', 'c'], outputs: ['y'], attributes: { ...trans, alpha: { float: -1 }, beta: { float: 1 } } }]
+        : transA || transB
+          ? [{ op: 'Gemm', inputs: ['a', 'b'], outputs: ['y'], attributes: trans }]
+          : [{ op: 'MatMul', inputs: ['a', 'b'], outputs: ['y'] }],
     });
     return ort.InferenceSession.create(model, {
       intraOpNumThreads: this.threads,

@@ -196,7 +196,16 @@ function countingLinalg(inner: Linalg): { linalg: Linalg; flops(): number; reset
       for (let i0 = 0; i0 < a.rows; i0 += size) flops += 2 * Math.min(size, a.rows - i0) * (blocks === 1 ? a.rows : a.rows - i0) * a.cols;
       return out;
     },
+    async subtractProduct(c, a, b, o) {
+      const out = inner.subtractProduct ? await inner.subtractProduct(c, a, b, o) : undefined;
+      if (!out) throw new Error(`engine ${inner.engine} has no subtractProduct`);
+      flops += 2 * out.rows * out.cols * (o?.transA ? a.rows : a.cols);
+      return out;
+    },
+    transpose: (a) => (inner.transpose ? inner.transpose(a) : Promise.reject(new Error(`engine ${inner.engine} has no transpose`))),
     subtractRow: (a, row, multiplier) => inner.subtractRow(a, row, multiplier),
   };
+  if (!inner.subtractProduct) delete linalg.subtractProduct;
+  if (!inner.transpose) delete linalg.transpose;
   return { linalg, flops: () => flops, reset: () => (flops = 0) };
 }

@@ -150,7 +150,8 @@ export class FittedRidge implements FittedMapper {
     const m = X.rows;
     const t = yMean.length;
     // K*ᵀ (n × m), computed as K* then transposed: Gemm runs fastest with the long operand on the left.
-    const Kt = transpose(await this.linalg.gemm(await standardize(this.linalg, X, xStats), Xs, { transB: true }));
+    const Kstar = await this.linalg.gemm(await standardize(this.linalg, X, xStats), Xs, { transB: true });
+    const Kt = this.linalg.transpose ? await this.linalg.transpose(Kstar) : transpose(Kstar);
     let out: Float32Array = new Float32Array(0);
     for (const group of groups) {
       const W = await solveRidge(this.linalg, group.factor, Kt); // (K + αI)⁻¹·K*ᵀ

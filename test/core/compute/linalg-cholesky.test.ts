@@ -79,6 +79,20 @@ describe('recursive blocked Cholesky', () => {
     expect(maxAbs(viaJs.data.map((v, i) => v - viaOrt.data[i]!)) / maxAbs(viaJs.data)).toBeLessThan(1e-4);
   });
 
+  it('factors A + shift·I without copying A when given the shift (several levels, float32 and float64)', async () => {
+    const n = 700;
+    const A = spd(n, 0.5, 6);
+    const shifted = { rows: n, cols: n, data: A.data.map((v, i) => (i % (n + 1) === 0 ? v + 40 : v)) };
+    const before = A.data.slice();
+    const viaShift = assembleFactor(await cholesky(linalg, A, 40), new Float64Array(0));
+    expect(Array.from(A.data)).toEqual(Array.from(before));
+    const direct = assembleFactor(await cholesky(linalg, shifted), new Float64Array(0));
+    expect(maxAbs(viaShift.data.map((v, i) => v - direct.data[i]!)) / maxAbs(direct.data)).toBeLessThan(1e-13);
+    const A32 = { rows: n, cols: n, data: Float32Array.from(A.data) };
+    const L32 = assembleFactor(await cholesky(linalg, A32, 40), new Float32Array(0));
+    expect(maxAbs(L32.data.map((v, i) => v - direct.data[i]!)) / maxAbs(direct.data)).toBeLessThan(1e-5);
+  });
+
   it('throws NotPositiveDefiniteError on an indefinite matrix', async () => {
     const n = 200;
     const A = spd(n, 1, 5);

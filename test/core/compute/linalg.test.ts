@@ -86,6 +86,38 @@ describe('ONNX Runtime engine', () => {
     expect(centred.data[5 * 250 + 100]).toBeCloseTo(a.data[5 * 250 + 100]! - 1, 6);
   });
 
+  it('computes C − op(A)·op(B) in one call (hand case in JS; ORT against JS, float32 and float64)', async () => {
+    const c = { rows: 2, cols: 2, data: Float64Array.from([10, 20, 30, 40]) };
+    const a = { rows: 2, cols: 1, data: Float64Array.from([1, 2]) };
+    const b = { rows: 2, cols: 1, data: Float64Array.from([3, 4]) };
+    // a·bᵀ = [[3, 4], [6, 8]]
+    const js = await createJsLinalg().subtractProduct!(c, a, b, { transB: true });
+    expect(Array.from(js.data)).toEqual([7, 16, 24, 32]);
+    for (const float64 of [false, true]) {
+      const C = random(70, 90, float64);
+      const A = random(70, 50, float64);
+      const B = random(90, 50, float64);
+      const before = C.data.slice();
+      const fast = await linalg.subtractProduct!(C, A, B, { transB: true });
+      const ref = jsGemm(A, B, { transB: true });
+      expect(maxAbsDiff(fast.data, ref.data.map((v, i) => C.data[i]! - v))).toBeLessThan(float64 ? 1e-12 : 1e-5);
+      expect(Array.from(C.data)).toEqual(Array.from(before)); // C is an input, not overwritten
+      const B2 = random(50, 90, float64);
+      const plain = await linalg.subtractProduct!(C, A, B2);
+      expect(maxAbsDiff(plain.data, jsGemm(A, B2).data.map((v, i) => C.data[i]! - v))).toBeLessThan(float64 ? 1e-12 : 1e-5);
+    }
+  });
+
+  it('transposes on the engine like the JS copy (large enough for ONNX Runtime; float32 and float64)', async () => {
+    for (const float64 of [false, true]) {
+      const a = random(300, 257, float64);
+      const t = await linalg.transpose!(a);
+      expect([t.rows, t.cols]).toEqual([257, 300]);
+      expect(t.data[5 * 300 + 7]).toBe(a.data[7 * 257 + 5]);
+      expect(Array.from(t.data)).toEqual(Array.from(transpose(a).data));
+    }
+  });
+
   it('keeps the float32 matmul signature other plugins use', async () => {
     const a = random(33, 40) as Dense<Float32Array>;
     const b = random(35, 40) as Dense<Float32Array>;
