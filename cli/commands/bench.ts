@@ -2,15 +2,17 @@ import { Flags } from '@oclif/core';
 import Table from 'cli-table3';
 import { benchTfjsMatmul } from '../../core/bench/tfjs.js';
 import { benchLinalg } from '../../core/bench/matmul.js';
+import { benchmarkPcaFit } from '../../generators/pca/bench.js';
+import { createLinalg } from '../../core/compute/linalg.js';
 import { benchRidge } from '../../plugins/ridge/bench.js';
 import { BaseCommand } from '../base.js';
 
-const SECTIONS = ['matmul', 'tfjs', 'ridge'] as const;
+const SECTIONS = ['matmul', 'tfjs', 'ridge', 'pca'] as const;
 
 export default class Bench extends BaseCommand<typeof Bench> {
   static override summary = 'Measure matrix-multiply GFLOP/s of every engine and ridge at NSD scale, with ratios';
   static override description =
-    'matmul: the dense linear algebra engine (ONNX Runtime) on square, training-step and kernel shapes. ' +
+    'pca: the pca generator fit on 1,000 64×64 images. matmul: the dense linear algebra engine (ONNX Runtime) on square, training-step and kernel shapes. ' +
     'tfjs: TensorFlow.js matMul on each installed backend. ridge: fit + predict at NSD subj01 scale ' +
     '(8,859 × 15,724 → 4,096 and 59,136 targets, 982 test rows) against scikit-learn\'s measured fit times. ' +
     'The full ridge section needs about 4 GB of memory and a few minutes.';
@@ -73,6 +75,16 @@ export default class Bench extends BaseCommand<typeof Bench> {
       }
       this.log(t.toString());
       this.log('speed-up = scikit-learn Ridge fit alone (measured on this machine kind, reference/performance.md) ÷ our fit + predict');
+    }
+    if (sections.has('pca')) {
+      this.info('pca generator fit…');
+      const size = quick ? { count: 200, size: 32, components: 32 } : { count: 1000, size: 64, components: 256 };
+      const r = await benchmarkPcaFit(createLinalg(), size);
+      result.pca = r;
+      this.log(
+        `pca fit: ${r.images} images × ${r.values} values → ${r.components} components in ${r.fitSeconds.toFixed(2)} s ` +
+          `(${r.engine}; explained variance ${r.explainedVarianceRatio.toFixed(4)})`,
+      );
     }
     return result;
   }

@@ -1,9 +1,8 @@
 /**
  * Fit time of the `pca` generator on synthetic images (speed is measured here, never asserted in tests).
- * Run: `npx tsx generators/pca/bench.ts [js|onnx] [images] [size] [components]` (default: js 1000 64 256).
+ * Run by `neurodecode bench --only pca`.
  */
-import { pathToFileURL } from 'node:url';
-import { createJsLinalg, createLinalg, type Linalg } from '../../core/compute/linalg.js';
+import type { Linalg } from '../../core/compute/linalg.js';
 import { silentLogger } from '../../core/logging.js';
 import { silentProgress } from '../../core/progress.js';
 import { Rng } from '../../core/rng.js';
@@ -69,11 +68,4 @@ export function gratingImages(count: number, size: number, seed: number): ImageB
     }
   }
   return { count, height: size, width: size, channels: 3, data };
-}
-
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const [engine = 'js', count = '1000', size = '64', components = '256'] = process.argv.slice(2);
-  const linalg = engine === 'onnx' ? createLinalg() : createJsLinalg();
-  const result = await benchmarkPcaFit(linalg, { count: Number(count), size: Number(size), components: Number(components) });
-  console.log(JSON.stringify(result));
 }
