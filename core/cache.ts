@@ -143,3 +143,26 @@ export async function readMatrix(path: string): Promise<Matrix> {
   }
   return { rows: a.shape[0]!, cols: a.shape[1]!, data: a.data };
 }
+
+/** A dataset's prepared train/test matrices and their JSON metadata, stored as one cache entry. */
+export interface PreparedSplits<M> {
+  train: Matrix;
+  test: Matrix;
+  meta: M;
+}
+
+/** Cache IO for `PreparedSplits`: train.npy, test.npy and meta.json. */
+export function preparedSplitsIo<M>(): { read: (dir: string) => Promise<PreparedSplits<M>>; write: (dir: string, value: PreparedSplits<M>) => Promise<void> } {
+  return {
+    read: async (dir) => ({
+      train: await readMatrix(join(dir, 'train.npy')),
+      test: await readMatrix(join(dir, 'test.npy')),
+      meta: JSON.parse(await readFile(join(dir, 'meta.json'), 'utf8')) as M,
+    }),
+    write: async (dir, value) => {
+      await writeMatrix(join(dir, 'train.npy'), value.train);
+      await writeMatrix(join(dir, 'test.npy'), value.test);
+      await writeFile(join(dir, 'meta.json'), JSON.stringify(value.meta));
+    },
+  };
+}

@@ -1,7 +1,6 @@
 /** The `nsd` dataset: NSD's official files → train/test voxel matrices (Brain-Diffuser's construction), atlas, stimuli. */
-import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { readMatrix, writeMatrix, type CacheOutcome } from '../../core/cache.js';
+import { preparedSplitsIo, type CacheOutcome, type PreparedSplits } from '../../core/cache.js';
 import type { Dataset, DatasetInfo, SplitData, SubjectData, SubjectSummary } from '../../core/contracts.js';
 import { UserError } from '../../core/errors.js';
 import { withHdf5 } from '../../core/io/hdf5.js';
@@ -41,11 +40,7 @@ interface PreparedMeta {
   test: { images: number[]; repeats: number[] };
 }
 
-interface Prepared {
-  train: Matrix;
-  test: Matrix;
-  meta: PreparedMeta;
-}
+type Prepared = PreparedSplits<PreparedMeta>;
 
 interface SubjectFiles {
   subject: string;
@@ -248,18 +243,7 @@ export class NsdDataset implements Dataset {
   }
 }
 
-const preparedIo = {
-  read: async (dir: string): Promise<Prepared> => ({
-    train: await readMatrix(join(dir, 'train.npy')),
-    test: await readMatrix(join(dir, 'test.npy')),
-    meta: JSON.parse(await readFile(join(dir, 'meta.json'), 'utf8')) as PreparedMeta,
-  }),
-  write: async (dir: string, value: Prepared): Promise<void> => {
-    await writeMatrix(join(dir, 'train.npy'), value.train);
-    await writeMatrix(join(dir, 'test.npy'), value.test);
-    await writeFile(join(dir, 'meta.json'), JSON.stringify(value.meta));
-  },
-};
+const preparedIo = preparedSplitsIo<PreparedMeta>();
 
 /** Adds each trial of a session (raw int16, trial-major) to the sum of its row. */
 function accumulate(betas: Int16Array, firstTrial: number, V: number, plan: TrialPlan, train: Float32Array, test: Float32Array): void {

@@ -1,8 +1,8 @@
 /** The `things-fmri` dataset: THINGS-data single-trial tables → train/test voxel matrices, ROI atlas, images. */
 import { existsSync } from 'node:fs';
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { readMatrix, writeMatrix } from '../../core/cache.js';
+import { preparedSplitsIo, type PreparedSplits } from '../../core/cache.js';
 import type { Dataset, DatasetInfo, SplitData, SubjectData, SubjectSummary } from '../../core/contracts.js';
 import { UserError } from '../../core/errors.js';
 import { readTable } from '../../core/io/csv.js';
@@ -27,11 +27,7 @@ interface PreparedMeta {
   test: { stimuli: string[]; concepts: string[]; repeats: number[] };
 }
 
-interface Prepared {
-  train: Matrix;
-  test: Matrix;
-  meta: PreparedMeta;
-}
+type Prepared = PreparedSplits<PreparedMeta>;
 
 const CACHE_KIND = 'datasets';
 const CACHE_FORMAT = 1;
@@ -57,20 +53,7 @@ export class ThingsFmriDataset implements Dataset {
     };
   }
 
-  private get cacheIo() {
-    return {
-      read: async (dir: string): Promise<Prepared> => ({
-        train: await readMatrix(join(dir, 'train.npy')),
-        test: await readMatrix(join(dir, 'test.npy')),
-        meta: JSON.parse(await readFile(join(dir, 'meta.json'), 'utf8')) as PreparedMeta,
-      }),
-      write: async (dir: string, value: Prepared): Promise<void> => {
-        await writeMatrix(join(dir, 'train.npy'), value.train);
-        await writeMatrix(join(dir, 'test.npy'), value.test);
-        await writeFile(join(dir, 'meta.json'), JSON.stringify(value.meta));
-      },
-    };
-  }
+  private readonly cacheIo = preparedSplitsIo<PreparedMeta>();
 
   async load(subjectName: string): Promise<SubjectData> {
     const subject = normalizeSubject(subjectName);
