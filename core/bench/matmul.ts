@@ -4,8 +4,9 @@
  * rows · 15,724 voxels · 600 units) with and without transposed operands, on the symmetric A·Aᵀ it uses for
  * kernels, in float64, and the plain JS engine on a small size. Returns numbers; printing is the CLI's job.
  */
-import { createJsLinalg, createLinalg, type Dense, type FloatArray, type Linalg } from '../compute/linalg.js';
+import { createJsLinalg, createLinalg, type Dense, type Linalg } from '../compute/linalg.js';
 import { Rng } from '../rng.js';
+import { sampledProductError } from './product-check.js';
 
 export interface LinalgCase {
   name: string;
@@ -93,28 +94,13 @@ export async function benchLinalg(options: LinalgBenchOptions = {}): Promise<Lin
       bestGflops: flops / seconds[0]! / 1e9,
       medianSeconds: median,
       runs,
-      maxRelativeError: sampledError(a, b, result, c, rng),
+      maxRelativeError: sampledProductError(
+        { a: a.data, b: b.data, m: c.m, k: c.k, n: c.n, transA: c.transA, transB: c.gram || c.transB },
+        result.data,
+        rng,
+        64,
+      ),
     });
   }
   return out;
-}
-
-function sampledError(a: Dense, b: Dense, c: Dense<FloatArray>, cs: LinalgCase, rng: Rng): number {
-  const at = (i: number, p: number) => (cs.transA ? a.data[p * a.cols + i]! : a.data[i * a.cols + p]!);
-  const bt = (p: number, j: number) => (cs.gram || cs.transB ? b.data[j * b.cols + p]! : b.data[p * b.cols + j]!);
-  let worst = 0;
-  for (let s = 0; s < 64; s++) {
-    const i = rng.int(cs.m);
-    const j = rng.int(cs.n);
-    let dot = 0;
-    let na = 0;
-    let nb = 0;
-    for (let p = 0; p < cs.k; p++) {
-      dot += at(i, p) * bt(p, j);
-      na += at(i, p) ** 2;
-      nb += bt(p, j) ** 2;
-    }
-    worst = Math.max(worst, Math.abs(c.data[i * cs.n + j]! - dot) / Math.sqrt(na * nb));
-  }
-  return worst;
 }

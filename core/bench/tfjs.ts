@@ -6,6 +6,7 @@
  */
 import { createTensorflowProvider, tensorflowAvailability, type TfBackendName } from '../compute/tfjs.js';
 import { Rng } from '../rng.js';
+import { sampledProductError } from './product-check.js';
 
 /** op(A)·op(B) with op(A) m×k and op(B) k×n; a transposed operand is stored transposed. */
 export interface MatmulCase {
@@ -93,30 +94,6 @@ function operands(c: MatmulCase, seed: number): Operands {
   };
 }
 
-/** Checks a few entries of the product against float64 dot products (relative to the operands' norms). */
-function sampledError(c: MatmulCase, x: Operands, product: ArrayLike<number>): number {
-  const rng = new Rng(99);
-  let worst = 0;
-  for (let s = 0; s < 16; s++) {
-    const i = rng.int(c.m);
-    const j = rng.int(c.n);
-    let dot = 0;
-    let na = 0;
-    let nb = 0;
-    for (let p = 0; p < c.k; p++) {
-      const av = c.transA ? x.a[p * c.m + i]! : x.a[i * c.k + p]!;
-      const bv = c.transB ? x.b[j * c.k + p]! : x.b[p * c.n + j]!;
-      dot += av * bv;
-      na += av * av;
-      nb += bv * bv;
-    }
-    const got = product[i * c.n + j]!;
-    const error = Number.isFinite(got) ? Math.abs(got - dot) / Math.sqrt(na * nb) : Infinity;
-    worst = Math.max(worst, error);
-  }
-  return worst;
-}
-
 /** Runs `once` (untimed warm-up, then timed until the budget is spent) and summarises. */
 async function measure(
   engine: string,
@@ -128,7 +105,7 @@ async function measure(
   const budget = (options.budgetSeconds ?? 2) * 1000;
   const maxRuns = options.maxRuns ?? 10;
   const warmUpStart = performance.now();
-  const maxRelativeError = sampledError(c, x, await once());
+  const maxRelativeError = sampledProductError({ ...c, a: x.a, b: x.b }, await once(), new Rng(99), 16);
   const warmUp = (performance.now() - warmUpStart) / 1000;
   // A slow case (seconds per run) gains nothing from a separate warm-up: its first run counts.
   const times: number[] = warmUp * 1000 >= budget / 2 ? [warmUp] : [];

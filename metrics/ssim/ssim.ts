@@ -102,7 +102,6 @@ export function ssim2d(x: Float64Array, y: Float64Array, h: number, w: number, d
   const c1 = (K1 * dataRange) ** 2;
   const c2 = (K2 * dataRange) ** 2;
   const ow = w - 2 * RADIUS;
-  const oh = h - 2 * RADIUS;
   // Horizontal pass over every row, only at the kept columns.
   const hx = new Float64Array(h * ow);
   const hy = new Float64Array(h * ow);
@@ -135,34 +134,19 @@ export function ssim2d(x: Float64Array, y: Float64Array, h: number, w: number, d
       hxy[o] = sxy;
     }
   }
-  // Vertical pass at the kept rows, then the SSIM map.
-  let total = 0;
-  for (let r = 0; r < oh; r++) {
-    for (let c = 0; c < ow; c++) {
-      let ux = 0;
-      let uy = 0;
-      let uxx = 0;
-      let uyy = 0;
-      let uxy = 0;
-      for (let k = 0; k < WINDOW; k++) {
-        const g = KERNEL[k]!;
-        const o = (r + k) * ow + c;
-        ux += g * hx[o]!;
-        uy += g * hy[o]!;
-        uxx += g * hxx[o]!;
-        uyy += g * hyy[o]!;
-        uxy += g * hxy[o]!;
-      }
-      total += ssimAt(ux, uy, uxx, uyy, uxy, c1, c2);
-    }
-  }
-  return total / (oh * ow);
+  return verticalSsimMean({ x: hx, y: hy, xx: hxx, yy: hyy, xy: hxy }, h, ow, c1, c2);
 }
 
-/** Mean over the w columns of the 1-D Gaussian SSIM along each column (skimage multichannel on a 2-D array). */
-export function ssimColumns(x: Float64Array, y: Float64Array, h: number, w: number, dataRange: number): number {
-  const c1 = (K1 * dataRange) ** 2;
-  const c2 = (K2 * dataRange) ** 2;
+interface Planes {
+  x: Float64Array;
+  y: Float64Array;
+  xx: Float64Array;
+  yy: Float64Array;
+  xy: Float64Array;
+}
+
+/** Gaussian filter down the columns of h×w planes of x, y and their products, then the mean SSIM of the map. */
+function verticalSsimMean(p: Planes, h: number, w: number, c1: number, c2: number): number {
   const oh = h - 2 * RADIUS;
   let total = 0;
   for (let r = 0; r < oh; r++) {
@@ -174,17 +158,26 @@ export function ssimColumns(x: Float64Array, y: Float64Array, h: number, w: numb
       let uxy = 0;
       for (let k = 0; k < WINDOW; k++) {
         const g = KERNEL[k]!;
-        const a = x[(r + k) * w + c]!;
-        const b = y[(r + k) * w + c]!;
-        ux += g * a;
-        uy += g * b;
-        uxx += g * a * a;
-        uyy += g * b * b;
-        uxy += g * a * b;
+        const o = (r + k) * w + c;
+        ux += g * p.x[o]!;
+        uy += g * p.y[o]!;
+        uxx += g * p.xx[o]!;
+        uyy += g * p.yy[o]!;
+        uxy += g * p.xy[o]!;
       }
       total += ssimAt(ux, uy, uxx, uyy, uxy, c1, c2);
     }
   }
-  // Every column has the same number of kept rows, so the mean of column means is the overall mean.
   return total / (oh * w);
+}
+
+/** Mean over the w columns of the 1-D Gaussian SSIM along each column (skimage multichannel on a 2-D array). */
+export function ssimColumns(x: Float64Array, y: Float64Array, h: number, w: number, dataRange: number): number {
+  const c1 = (K1 * dataRange) ** 2;
+  const c2 = (K2 * dataRange) ** 2;
+  const xx = x.map((a) => a * a);
+  const yy = y.map((b) => b * b);
+  const xy = x.map((a, i) => a * y[i]!);
+  // Every column has the same number of kept rows, so the mean of column means is the overall mean.
+  return verticalSsimMean({ x, y, xx, yy, xy }, h, w, c1, c2);
 }
