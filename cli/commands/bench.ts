@@ -5,9 +5,10 @@ import { benchLinalg } from '../../core/bench/matmul.js';
 import { benchmarkPcaFit } from '../../generators/pca/bench.js';
 import { createLinalg } from '../../core/compute/linalg.js';
 import { benchRidge } from '../../plugins/ridge/bench.js';
+import { benchNsdSession } from '../../datasets/nsd/bench.js';
 import { BaseCommand } from '../base.js';
 
-const SECTIONS = ['matmul', 'tfjs', 'ridge', 'pca'] as const;
+const SECTIONS = ['matmul', 'tfjs', 'ridge', 'pca', 'nsd-session'] as const;
 
 export default class Bench extends BaseCommand<typeof Bench> {
   static override summary = 'Measure matrix-multiply GFLOP/s of every engine and ridge at NSD scale, with ratios';
@@ -15,7 +16,8 @@ export default class Bench extends BaseCommand<typeof Bench> {
     'pca: the pca generator fit on 1,000 64×64 images. matmul: the dense linear algebra engine (ONNX Runtime) on square, training-step and kernel shapes. ' +
     'tfjs: TensorFlow.js matMul on each installed backend. ridge: fit + predict at NSD subj01 scale ' +
     '(8,859 × 15,724 → 4,096 and 59,136 targets, 982 test rows) against scikit-learn\'s measured fit times. ' +
-    'The full ridge section needs about 4 GB of memory and a few minutes.';
+    'nsd-session: preparation of one synthetic full-size NSD session (1.05 GB HDF5, 15,724 voxels), throughput and peak memory. ' +
+    'The full ridge section needs about 4 GB of memory and a few minutes; nsd-session needs 1.1 GB of free temporary disk.';
   static override examples = ['<%= config.bin %> bench', '<%= config.bin %> bench --only matmul --only tfjs', '<%= config.bin %> bench --quick --json'];
   static override flags = {
     only: Flags.string({ description: 'sections to run; repeatable', options: [...SECTIONS], multiple: true }),
@@ -85,6 +87,17 @@ export default class Bench extends BaseCommand<typeof Bench> {
       this.log(
         `pca fit: ${r.images} images × ${r.values} values → ${r.components} components in ${r.fitSeconds.toFixed(2)} s ` +
           `(${r.engine}; explained variance ${r.explainedVarianceRatio.toFixed(4)})`,
+      );
+    }
+    if (sections.has('nsd-session')) {
+      this.info(quick ? 'nsd: a small synthetic session…' : 'nsd: writing and preparing a synthetic full-size session (about a minute)…');
+      const r = await benchNsdSession(quick ? { shape: [20, 16, 12], voxels: 900 } : {});
+      result.nsdSession = r;
+      if (r.mismatches > 0) this.warn(`nsd-session: ${r.mismatches} values read differ from those written`);
+      this.log(
+        `nsd session: ${r.voxels} voxels × ${r.trials} trials from ${(r.fileBytes / 1e9).toFixed(2)} GB in ${r.prepareSeconds.toFixed(1)} s ` +
+          `(hyperslab reads ${r.readSeconds.toFixed(1)} s) = ${(r.voxelTrialsPerSecond / 1e6).toFixed(2)} M voxel·trials/s; ` +
+          `peak memory ${(r.peakRssBytes / 2 ** 30).toFixed(2)} GiB; values checked: ${r.mismatches === 0 ? 'all equal' : `${r.mismatches} differ`}`,
       );
     }
     return result;
