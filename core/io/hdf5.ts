@@ -2,11 +2,13 @@
  * Read-only HDF5 access over h5wasm (NSD betas and stimuli, THINGS responses, MATLAB v7.3).
  *
  * h5wasm/node uses Emscripten's NODERAWFS: paths are real paths and the file is read from disk on demand, never
- * loaded whole. Three h5wasm behaviours shape this module:
+ * loaded whole. Four h5wasm behaviours shape this module:
+ * - a corrupt file can send libhdf5 into an endless loop (about 1 in 20,000 randomly byte-flipped files), so every
+ *   read runs in a worker thread behind a watchdog (hdf5-thread.ts) that stops it and throws a UserError;
  * - a dataset whose filter is not registered is returned as garbage without an error, so every read first checks
  *   the dataset's filters against the ones we know to be available (built-ins + registered plugin folders);
- * - failures inside the C library are only printed (HDF5-DIAG on stderr) and reads still "succeed", so each call is
- *   run with stderr captured and any diagnostic turns into a UserError carrying its gist;
+ * - failures inside the C library are only printed (HDF5-DIAG on stderr) and reads still "succeed", so the worker
+ *   captures stderr per request and any diagnostic turns into a UserError carrying its gist;
  * - one read is capped by the 2 GiB wasm heap (which never shrinks), so reads are split along the first axis below
  *   a byte cap.
  */
@@ -14,11 +16,9 @@ import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { UserError } from '../errors.js';
+import { Hdf5Thread, Hdf5ThreadFailure, type Hdf5Reply } from './hdf5-thread.js';
 
 type H5wasm = typeof import('h5wasm/node').default;
-type H5Dataset = import('h5wasm/node').Dataset;
-type H5Group = import('h5wasm/node').Group;
-type H5File = import('h5wasm/node').File;
 type H5Module = Awaited<H5wasm['ready']>;
 
 export type Hdf5TypedArray =
@@ -118,12 +118,26 @@ interface PluginDirectory {
 }
 
 const state: {
+  /** h5wasm in this thread: only for writing (tests, fixtures); every read goes through the worker. */
   h5: H5wasm | undefined;
   module: H5Module | undefined;
   loading: Promise<H5wasm> | undefined;
   useDefaultPlugins: boolean;
+  /** Set by the first HDF5 access: from then on the plugin folders are fixed except for additions. */
+  configured: boolean;
   pluginDirs: PluginDirectory[];
-} = { h5: undefined, module: undefined, loading: undefined, useDefaultPlugins: true, pluginDirs: [] };
+  thread: Promise<Hdf5Thread> | undefined;
+  timeoutMs: number | undefined;
+} = {
+  h5: undefined,
+  module: undefined,
+  loading: undefined,
+  useDefaultPlugins: true,
+  configured: false,
+  pluginDirs: [],
+  thread: undefined,
+  timeoutMs: undefined,
+};
 
 /** The folder of h5wasm-plugins' compiled filters, or undefined when the package is not installed. */
 export function defaultPluginDirectory(): string | undefined {
@@ -147,12 +161,20 @@ function scanPluginDirectory(dir: string, extraIds: Record<string, number> = {})
   return filters;
 }
 
+/** Fixes the plugin configuration at the first HDF5 access: the default folder first, if enabled. */
+function configurePlugins(): void {
+  if (state.configured) return;
+  state.configured = true;
+  const dir = state.useDefaultPlugins ? defaultPluginDirectory() : undefined;
+  if (dir) state.pluginDirs.unshift({ dir, filters: scanPluginDirectory(dir) });
+}
+
 /**
- * Whether the h5wasm-plugins folder is registered when h5wasm first loads (default true). Only effective before
- * the first HDF5 call of the process: the HDF5 library keeps loaded plugins for its lifetime.
+ * Whether the h5wasm-plugins folder is registered at the first HDF5 access (default true). Only effective before
+ * it: the HDF5 library keeps loaded plugins for its lifetime.
  */
 export function useDefaultHdf5Plugins(enabled: boolean): void {
-  if (state.loading) throw new Error('useDefaultHdf5Plugins must be called before the first HDF5 access');
+  if (state.configured) throw new Error('useDefaultHdf5Plugins must be called before the first HDF5 access');
   state.useDefaultPlugins = enabled;
 }
 
@@ -161,24 +183,23 @@ export function useDefaultHdf5Plugins(enabled: boolean): void {
  * are recognised; give `filterIds` ({ name: registered id }) for others.
  */
 export async function registerHdf5PluginDirectory(dir: string, filterIds: Record<string, number> = {}): Promise<void> {
-  await loadHdf5();
   if (!fs.existsSync(dir)) throw new UserError('plugin folder not found', dir);
-  state.module!.insert_plugin_search_path(dir, 0);
+  configurePlugins();
   state.pluginDirs.push({ dir, filters: scanPluginDirectory(dir, filterIds) });
+  state.module?.insert_plugin_search_path(dir, 0);
+  const thread = state.thread && (await state.thread);
+  if (thread?.running) thread.request('addPluginDirectory', [dir], hdf5Timeout());
 }
 
-/** The h5wasm namespace, ready, with the default plugin folder registered (tests use it to write files). */
+/** The h5wasm namespace of this thread, ready, with the plugin folders registered (tests use it to write files). */
 export async function loadHdf5(): Promise<H5wasm> {
   if (state.h5) return state.h5;
+  configurePlugins();
   state.loading ??= (async () => {
     const h5 = (await import('h5wasm/node')).default;
     const module = await h5.ready;
+    for (const { dir } of state.pluginDirs) module.insert_plugin_search_path(dir, 0);
     state.module = module;
-    const dir = state.useDefaultPlugins ? defaultPluginDirectory() : undefined;
-    if (dir) {
-      module.insert_plugin_search_path(dir, 0);
-      state.pluginDirs.push({ dir, filters: scanPluginDirectory(dir) });
-    }
     state.h5 = h5;
     return h5;
   })();
@@ -187,38 +208,50 @@ export async function loadHdf5(): Promise<H5wasm> {
 
 /** Filter id → name of every filter a read can decode right now. */
 export function availableHdf5Filters(): Map<number, string> {
+  configurePlugins();
   const all = new Map(BUILTIN_FILTERS);
   for (const { filters } of state.pluginDirs) for (const [id, name] of filters) all.set(id, name);
   return all;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// HDF5-DIAG capture: libhdf5 reports errors by printing to fd 2 (through fs.writeSync under NODERAWFS).
+// The reading thread and its watchdog
 
-function withCapturedStderr<T>(fn: () => T): { result?: T; error?: unknown; stderr: string } {
-  const original = fs.writeSync;
-  let stderr = '';
-  const patched = (fd: number, buffer: unknown, ...rest: unknown[]): number => {
-    if (fd === 2) {
-      if (typeof buffer === 'string') {
-        stderr += buffer;
-        return Buffer.byteLength(buffer);
-      }
-      const bytes = buffer as Uint8Array;
-      const offset = typeof rest[0] === 'number' ? rest[0] : 0;
-      const length = typeof rest[1] === 'number' ? rest[1] : bytes.byteLength - offset;
-      stderr += Buffer.from(bytes.buffer, bytes.byteOffset + offset, length).toString('utf8');
-      return length;
-    }
-    return (original as (...args: unknown[]) => number)(fd, buffer, ...rest);
-  };
-  (fs as { writeSync: unknown }).writeSync = patched;
+/** Generous: one request reads at most `maxBytesPerRead` (256 MiB by default), seconds even when decompressing. */
+export const DEFAULT_HDF5_TIMEOUT_MS = 120_000;
+const TIMEOUT_VARIABLE = 'NEURODECODE_HDF5_TIMEOUT_MS';
+
+/**
+ * How long one HDF5 request (open, header, one hyperslab read) may take before the read is declared stalled:
+ * `setHdf5Timeout()`, else the environment variable NEURODECODE_HDF5_TIMEOUT_MS, else 120 s.
+ */
+export function hdf5Timeout(): number {
+  if (state.timeoutMs !== undefined) return state.timeoutMs;
+  const text = process.env[TIMEOUT_VARIABLE];
+  if (text === undefined || text.trim() === '') return DEFAULT_HDF5_TIMEOUT_MS;
+  const ms = Number(text);
+  if (!Number.isFinite(ms) || ms <= 0) throw new UserError(`expected a positive number of milliseconds, found '${text}'`, `environment variable ${TIMEOUT_VARIABLE}`);
+  return ms;
+}
+
+/** Sets the default per-request timeout of later HDF5 reads (undefined: back to the environment / 120 s). */
+export function setHdf5Timeout(ms: number | undefined): void {
+  if (ms !== undefined && !(Number.isFinite(ms) && ms > 0)) throw new UserError(`expected a positive number of milliseconds, found ${ms}`, 'setHdf5Timeout');
+  state.timeoutMs = ms;
+}
+
+/** The running worker, started (again, after a stall stopped the previous one) when needed. */
+async function readingThread(): Promise<Hdf5Thread> {
+  const current = state.thread && (await state.thread.catch(() => undefined));
+  if (current?.running) return current;
+  configurePlugins();
+  const starting = Hdf5Thread.start(state.pluginDirs.map(({ dir }) => dir));
+  state.thread = starting;
   try {
-    return { result: fn(), stderr };
+    return await starting;
   } catch (error) {
-    return { error, stderr };
-  } finally {
-    fs.writeSync = original;
+    state.thread = undefined;
+    throw new Error(`cannot start the HDF5 worker thread: ${error instanceof Error ? error.message : String(error)}`);
   }
 }
 
@@ -361,21 +394,60 @@ function dtypeOf(metadata: { type: number; size: number; signed: boolean }): Hdf
 // ---------------------------------------------------------------------------------------------------------------
 // Files
 
-/** Opens an HDF5 file read-only. Throws UserError for a missing, foreign or truncated file. */
-export async function openHdf5(path: string): Promise<Hdf5File> {
-  const h5 = await loadHdf5();
+export interface OpenOptions {
+  /** Per-request watchdog of this file in milliseconds (default: `hdf5Timeout()`). */
+  timeoutMs?: number;
+}
+
+/**
+ * Opens an HDF5 file read-only, in the HDF5 worker thread. Throws UserError for a missing, foreign, truncated or
+ * corrupt file, and for a request that stalls past the timeout.
+ */
+export async function openHdf5(path: string, options: OpenOptions = {}): Promise<Hdf5File> {
+  const timeoutMs = options.timeoutMs ?? hdf5Timeout();
+  if (!(Number.isFinite(timeoutMs) && timeoutMs > 0)) throw new UserError(`option 'timeoutMs': expected a positive number of milliseconds, found ${timeoutMs}`, path);
   checkHdf5File(path);
-  const { result, error, stderr } = withCapturedStderr(() => new h5.File(path, 'r'));
-  if (error !== undefined || !result || result.file_id < 0n) {
-    const reason = stderr ? diagnosticGist(stderr) : error instanceof Error ? error.message : String(error);
-    throw new UserError(`cannot open as HDF5: ${reason}`, path);
+  const thread = await readingThread();
+  const handle = request(thread, path, timeoutMs, 'cannot open as HDF5', 'open', [path], 'opening the file') as number;
+  return new Hdf5File(path, thread, handle, timeoutMs);
+}
+
+/**
+ * Runs one request in the worker. Whatever it throws or prints becomes a UserError naming the file and the object;
+ * a stall past the timeout stops the worker and says so.
+ */
+function request(thread: Hdf5Thread, file: string, timeoutMs: number, what: string, op: string, args: readonly unknown[], object: string): unknown {
+  let reply: Hdf5Reply;
+  try {
+    reply = thread.request(op, args, timeoutMs);
+  } catch (error) {
+    if (error instanceof Hdf5ThreadFailure) throw threadFailure(error, file, object);
+    throw error;
   }
-  return new Hdf5File(path, result, h5);
+  if (!reply.ok && reply.userError) throw new UserError(reply.message, file);
+  if (!reply.ok || reply.stderr.includes('HDF5-DIAG')) {
+    const reason = reply.stderr ? diagnosticGist(reply.stderr) : reply.ok ? 'unknown HDF5 error' : reply.message;
+    throw new UserError(`${what}: ${reason} (corrupt or truncated file?)`, file);
+  }
+  return reply.result;
+}
+
+function threadFailure(error: Hdf5ThreadFailure, file: string, object: string): UserError {
+  if (error.reason === 'stalled') {
+    return new UserError(
+      `${object} stalled for more than ${error.timeoutMs / 1000} s inside libhdf5 and was stopped: the file looks corrupt ` +
+        `(damaged structures can send libhdf5 into an endless loop). If it is intact but on a very slow disk, raise ` +
+        `the limit (option timeoutMs, or the environment variable ${TIMEOUT_VARIABLE})`,
+      file,
+    );
+  }
+  if (error.reason === 'crashed') return new UserError(`the HDF5 worker crashed while ${object} (corrupt file?)`, file);
+  return new UserError('the HDF5 worker was stopped after a stalled read (of this or another file); open this file again', file);
 }
 
 /** Opens `path`, runs `fn`, closes the file whatever happens. */
-export async function withHdf5<T>(path: string, fn: (file: Hdf5File) => T | Promise<T>): Promise<T> {
-  const file = await openHdf5(path);
+export async function withHdf5<T>(path: string, fn: (file: Hdf5File) => T | Promise<T>, options: OpenOptions = {}): Promise<T> {
+  const file = await openHdf5(path, options);
   try {
     return await fn(file);
   } finally {
@@ -383,55 +455,83 @@ export async function withHdf5<T>(path: string, fn: (file: Hdf5File) => T | Prom
   }
 }
 
+interface DatasetHeader {
+  metadata: { type: number; size: number; signed: boolean; shape: number[]; chunks: number[] | null };
+  filters: Hdf5Filter[];
+}
+
+/** One hyperslab read of a split request: its bounds and where its values go in the output. */
+export interface HyperslabPiece {
+  bounds: Array<[number, number]>;
+  offset: number;
+}
+
+/**
+ * Splits a hyperslab into reads of at most `maxBytes` (or single elements) along its first axis with more than one
+ * index, recursively, in output order; leading unit axes keep each piece contiguous in the C-order output.
+ */
+export function hyperslabPieces(bounds: Array<[number, number]>, itemSize: number, maxBytes: number, offset = 0): HyperslabPiece[] {
+  const extents = bounds.map(([s, e]) => e - s);
+  if (product(extents) * itemSize <= maxBytes || extents.every((n) => n === 1)) return [{ bounds, offset }];
+  const axis = extents.findIndex((n) => n > 1);
+  const innerItems = product(extents.slice(axis + 1));
+  const step = Math.max(1, Math.floor(maxBytes / (innerItems * itemSize)));
+  const [start, end] = bounds[axis]!;
+  const pieces: HyperslabPiece[] = [];
+  for (let from = start; from < end; from += step) {
+    const to = Math.min(end, from + step);
+    const sub = bounds.map((b, i) => (i === axis ? ([from, to] as [number, number]) : b));
+    pieces.push(...hyperslabPieces(sub, itemSize, maxBytes, offset + (from - start) * innerItems));
+  }
+  return pieces;
+}
+
 export class Hdf5File {
   private open = true;
+  /** Dataset headers by path: the file is read-only, so one lookup per dataset serves every later slice. */
+  private readonly headers = new Map<string, DatasetHeader>();
 
+  /** Use `openHdf5`. */
   constructor(
     readonly path: string,
-    private readonly file: H5File,
-    private readonly h5: H5wasm,
+    private readonly thread: Hdf5Thread,
+    private readonly handle: number,
+    /** Per-request watchdog in milliseconds. */
+    readonly timeoutMs: number,
   ) {}
 
-  /** Runs an h5wasm call; anything it throws or prints becomes a UserError naming the file and the object. */
-  private call<T>(what: string, fn: () => T): T {
+  private request(what: string, op: string, args: readonly unknown[], object: string): unknown {
     if (!this.open) throw new Error(`HDF5 file ${this.path} is closed`);
-    const { result, error, stderr } = withCapturedStderr(fn);
-    if (error instanceof UserError) throw error;
-    if (error !== undefined || stderr.includes('HDF5-DIAG')) {
-      const reason = stderr ? diagnosticGist(stderr) : error instanceof Error ? error.message : String(error);
-      throw new UserError(`${what}: ${reason} (corrupt or truncated file?)`, this.path);
-    }
-    return result as T;
+    return request(this.thread, this.path, this.timeoutMs, what, op, args, object);
   }
 
-  private entity(path: string): ReturnType<H5Group['get']> {
-    return this.call(`cannot look up '${path}'`, () => this.file.get(path));
-  }
-
-  private dataset(path: string): H5Dataset {
-    const entity = this.entity(path);
-    if (!(entity instanceof this.h5.Dataset)) {
-      const found = entity === null ? 'nothing' : entity instanceof this.h5.Group ? 'a group' : 'another kind of object';
+  private header(path: string): DatasetHeader {
+    const cached = this.headers.get(path);
+    if (cached) return cached;
+    const reply = this.request(`cannot read the header of dataset '${path}'`, 'header', [this.handle, path], `reading the header of '${path}'`) as
+      | ({ found: 'dataset' } & DatasetHeader)
+      | { found: 'group' | 'other' | null };
+    if (reply.found !== 'dataset') {
+      const found = reply.found === null ? 'nothing' : reply.found === 'group' ? 'a group' : 'another kind of object';
       throw new UserError(`expected an HDF5 dataset at '${path}', found ${found}`, this.path);
     }
-    return entity;
+    const header = { metadata: reply.metadata, filters: reply.filters };
+    this.headers.set(path, header);
+    return header;
   }
 
   has(path: string): boolean {
-    return this.entity(path) !== null;
+    return this.kind(path) !== undefined;
   }
 
   kind(path: string): Hdf5Entry['kind'] | undefined {
-    const entity = this.entity(path);
-    if (entity === null) return undefined;
-    return entity instanceof this.h5.Dataset ? 'dataset' : entity instanceof this.h5.Group ? 'group' : 'other';
+    const kind = this.request(`cannot look up '${path}'`, 'kind', [this.handle, path], `looking up '${path}'`) as Hdf5Entry['kind'] | null;
+    return kind ?? undefined;
   }
 
   /** Direct members of a group. */
   list(group = '/'): Hdf5Entry[] {
-    const entity = this.entity(group);
-    if (!(entity instanceof this.h5.Group)) throw new UserError(`expected an HDF5 group at '${group}'`, this.path);
-    const names = this.call(`cannot list '${group}'`, () => entity.keys());
+    const names = this.request(`cannot list '${group}'`, 'keys', [this.handle, group], `listing '${group}'`) as string[];
     const prefix = group.endsWith('/') ? group : `${group}/`;
     return names.map((name) => {
       const path = `${prefix}${name}`;
@@ -448,34 +548,23 @@ export class Hdf5File {
 
   /** Attributes of a group or dataset, values as h5wasm returns them (strings, numbers, typed arrays). */
   attributes(path: string): Record<string, unknown> {
-    const entity = this.entity(path);
-    if (!(entity instanceof this.h5.Dataset || entity instanceof this.h5.Group)) {
-      throw new UserError(`no group or dataset at '${path}'`, this.path);
-    }
-    return this.call(`cannot read the attributes of '${path}'`, () => {
-      const out: Record<string, unknown> = {};
-      for (const [name, attribute] of Object.entries(entity.attrs)) out[name] = attribute.value;
-      return out;
-    });
+    return this.request(`cannot read the attributes of '${path}'`, 'attributes', [this.handle, path], `reading the attributes of '${path}'`) as Record<
+      string,
+      unknown
+    >;
   }
 
   info(path: string): Hdf5DatasetInfo {
-    return { ...this.header(path), attributes: this.attributes(path) };
-  }
-
-  private header(path: string): Omit<Hdf5DatasetInfo, 'attributes'> {
-    const dataset = this.dataset(path);
-    return this.call(`cannot read the header of dataset '${path}'`, () => {
-      const metadata = dataset.metadata;
-      return {
-        path,
-        shape: metadata.shape ?? [],
-        dtype: dtypeOf(metadata),
-        itemSize: metadata.size,
-        chunks: metadata.chunks,
-        filters: dataset.filters.map((f) => ({ id: f.id, name: f.name, cdValues: [...f.cd_values] })),
-      };
-    });
+    const { metadata, filters } = this.header(path);
+    return {
+      path,
+      shape: [...metadata.shape],
+      dtype: dtypeOf(metadata),
+      itemSize: metadata.size,
+      chunks: metadata.chunks,
+      filters: filters.map((f) => ({ ...f, cdValues: [...f.cdValues] })),
+      attributes: this.attributes(path),
+    };
   }
 
   /** Throws a UserError if the dataset needs a filter h5wasm cannot apply (it would return garbage otherwise). */
@@ -504,67 +593,44 @@ export class Hdf5File {
   /**
    * A hyperslab as a typed array of the dataset's type, row-major (C order) in the shape `sliceShape(ranges,
    * shape)`. Ranges are per leading axis (missing trailing axes are read whole). Requests larger than the byte cap
-   * are split along their first axis with more than one index, recursively.
+   * are split along their first axis with more than one index, recursively (`hyperslabPieces`).
    */
   readSlice(path: string, ranges: readonly SliceRange[], options: ReadOptions = {}): Hdf5TypedArray {
     const maxBytes = options.maxBytesPerRead ?? DEFAULT_MAX_BYTES_PER_READ;
-    const info = this.header(path);
-    const Ctor = TYPED_ARRAYS[info.dtype];
+    const header = this.header(path);
+    const { shape, size: itemSize } = header.metadata;
+    const dtype = dtypeOf(header.metadata);
+    const Ctor = TYPED_ARRAYS[dtype];
     if (!Ctor) {
-      throw new UserError(`dataset '${path}' has type ${info.dtype}, expected a numeric type (use readStrings for text)`, this.path);
+      throw new UserError(`dataset '${path}' has type ${dtype}, expected a numeric type (use readStrings for text)`, this.path);
     }
-    this.checkFilters(path, info);
-    const { bounds } = resolveRanges(ranges, info.shape, `${this.path}:${path}`);
+    this.checkFilters(path, header);
+    const { bounds } = resolveRanges(ranges, shape, `${this.path}:${path}`);
     const out = new Ctor(product(bounds.map(([s, e]) => e - s)));
-    const dataset = this.dataset(path);
     if (out.length === 0) return out;
-    if (info.shape.length === 0) {
+    const what = `cannot read dataset '${path}'`;
+    const object = `reading dataset '${path}'`;
+    if (shape.length === 0) {
       // A scalar dataset has no hyperslabs: read its value.
-      const value = this.call(`cannot read dataset '${path}'`, () => dataset.value);
-      (out as { [i: number]: unknown })[0] = value;
+      (out as { [i: number]: unknown })[0] = this.request(what, 'value', [this.handle, path], object);
       return out;
     }
-    this.readInto(dataset, path, bounds, info.itemSize, maxBytes, out, 0);
-    return out;
-  }
-
-  private readInto(
-    dataset: H5Dataset,
-    path: string,
-    bounds: Array<[number, number]>,
-    itemSize: number,
-    maxBytes: number,
-    out: Hdf5TypedArray,
-    offset: number,
-  ): void {
-    const extents = bounds.map(([s, e]) => e - s);
-    const count = product(extents);
-    if (count * itemSize <= maxBytes || extents.every((n) => n === 1)) {
-      const piece = this.call(`cannot read dataset '${path}'`, () => dataset.slice(bounds));
-      if (!ArrayBuffer.isView(piece) || (piece as Hdf5TypedArray).length !== count) {
-        throw new UserError(`dataset '${path}' returned ${String((piece as Hdf5TypedArray)?.length)} values, expected ${count}`, this.path);
+    for (const piece of hyperslabPieces(bounds, itemSize, maxBytes)) {
+      const values = this.request(what, 'slice', [this.handle, path, piece.bounds], object) as Hdf5TypedArray;
+      const count = product(piece.bounds.map(([s, e]) => e - s));
+      if (!ArrayBuffer.isView(values) || values.length !== count) {
+        throw new UserError(`dataset '${path}' returned ${String((values as Hdf5TypedArray | null)?.length)} values, expected ${count}`, this.path);
       }
-      (out as { set(values: ArrayLike<number | bigint>, offset: number): void }).set(piece as Hdf5TypedArray, offset);
-      return;
+      (out as { set(values: ArrayLike<number | bigint>, offset: number): void }).set(values, piece.offset);
     }
-    // Split the first axis with more than one index; leading unit axes keep the pieces contiguous in `out`.
-    const axis = extents.findIndex((n) => n > 1);
-    const innerBytes = product(extents.slice(axis + 1)) * itemSize;
-    const step = Math.max(1, Math.floor(maxBytes / innerBytes));
-    const [start, end] = bounds[axis]!;
-    for (let from = start; from < end; from += step) {
-      const to = Math.min(end, from + step);
-      const sub = bounds.map((b, i) => (i === axis ? ([from, to] as [number, number]) : b));
-      this.readInto(dataset, path, sub, itemSize, maxBytes, out, offset + (from - start) * (innerBytes / itemSize));
-    }
+    return out;
   }
 
   /** A string dataset (fixed or variable length) as JS strings, row-major. */
   readStrings(path: string): string[] {
-    const info = this.header(path);
-    if (info.dtype !== 'string') throw new UserError(`dataset '${path}' has type ${info.dtype}, expected strings`, this.path);
-    const dataset = this.dataset(path);
-    const value = this.call(`cannot read dataset '${path}'`, () => dataset.value);
+    const dtype = dtypeOf(this.header(path).metadata);
+    if (dtype !== 'string') throw new UserError(`dataset '${path}' has type ${dtype}, expected strings`, this.path);
+    const value = this.request(`cannot read dataset '${path}'`, 'value', [this.handle, path], `reading dataset '${path}'`);
     const strings: string[] = [];
     const visit = (v: unknown): void => {
       if (Array.isArray(v)) v.forEach(visit);
@@ -576,26 +642,20 @@ export class Hdf5File {
 
   /** Paths of the objects an object-reference dataset points to (MATLAB v7.3 cells), row-major. */
   readReferences(path: string): string[] {
-    const info = this.header(path);
-    if (info.dtype !== 'reference') throw new UserError(`dataset '${path}' has type ${info.dtype}, expected references`, this.path);
-    const dataset = this.dataset(path);
-    return this.call(`cannot read the references in '${path}'`, () => {
-      const targets: string[] = [];
-      const visit = (v: unknown): void => {
-        if (Array.isArray(v)) return v.forEach(visit);
-        type Ref = Parameters<H5Dataset['dereference']>[0];
-        const entity = v !== null && typeof v === 'object' ? dataset.dereference(v as Ref) : null;
-        if (!entity || !('path' in entity)) throw new UserError(`a reference in '${path}' points nowhere`, this.path);
-        targets.push((entity as { path: string }).path);
-      };
-      visit(dataset.value);
-      return targets;
-    });
+    const dtype = dtypeOf(this.header(path).metadata);
+    if (dtype !== 'reference') throw new UserError(`dataset '${path}' has type ${dtype}, expected references`, this.path);
+    return this.request(`cannot read the references in '${path}'`, 'references', [this.handle, path], `reading the references in '${path}'`) as string[];
   }
 
   close(): void {
     if (!this.open) return;
-    withCapturedStderr(() => this.file.close());
     this.open = false;
+    if (!this.thread.running) return;
+    try {
+      this.thread.request('close', [this.handle], this.timeoutMs);
+    } catch (error) {
+      // Closing cannot usefully fail, and must not mask the error that brought a `finally` here.
+      if (!(error instanceof Hdf5ThreadFailure)) throw error;
+    }
   }
 }

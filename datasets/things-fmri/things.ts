@@ -5,15 +5,15 @@ import { join } from 'node:path';
 import { preparedSplitsIo, type PreparedSplits } from '../../core/cache.js';
 import type { Dataset, DatasetInfo, SplitData, SubjectData, SubjectSummary } from '../../core/contracts.js';
 import { UserError } from '../../core/errors.js';
-import { readTable } from '../../core/io/csv.js';
+import { readColumns, readTable } from '../../core/io/csv.js';
 import { withHdf5 } from '../../core/io/hdf5.js';
 import { loadImageBatch } from '../../core/io/image.js';
 import type { PluginServices } from '../../core/services.js';
 import type { ImageBatch, Matrix } from '../../core/tensor.js';
 import { checkRoot, describeMissing, locateSubject, normalizeSubject, requireSubjectFiles, THINGS_SUBJECTS, type FileRole, type LocatedFile } from './layout.js';
-import { checkVoxelIds, planTrials, selectVoxels, type SplitPlan, type TrialPlan, type VoxelSelection } from './metadata.js';
+import { checkVoxelIds, planTrials, selectVoxels, voxelTableRequest, type SplitPlan, type TrialPlan, type VoxelSelection } from './metadata.js';
 import { planSlabs, readSlabs, responseLayout } from './responses.js';
-import type { ThingsFmriOptions } from './schema.js';
+import { noiseCeilingColumn, type ThingsFmriOptions } from './schema.js';
 
 /** Everything cached per subject besides the two matrices. */
 interface PreparedMeta {
@@ -43,13 +43,13 @@ export class ThingsFmriDataset implements Dataset {
   ) {}
 
   private cacheDescription(subject: string, files: Record<FileRole, LocatedFile>): unknown {
-    const { rois, averageTestRepeats, noiseCeilingColumn } = this.options;
+    const { rois, averageTestRepeats, noiseCeilingUnit } = this.options;
     return {
       dataset: 'things-fmri',
       format: CACHE_FORMAT,
       subject,
       files: Object.values(files).map(({ relative, size, mtimeMs }) => ({ relative, size, mtimeMs })),
-      options: { rois, averageTestRepeats, noiseCeilingColumn },
+      options: { rois, averageTestRepeats, noiseCeilingColumn: noiseCeilingColumn(this.options), noiseCeilingUnit },
     };
   }
 
@@ -74,7 +74,10 @@ export class ThingsFmriDataset implements Dataset {
 
   /** Reads the metadata tables and the response layout, checking that their shapes agree. */
   private async plan(subject: string, files: Record<FileRole, LocatedFile>): Promise<{ trials: TrialPlan; voxels: VoxelSelection }> {
-    const [stimulusTable, voxelTable] = [await readTable(files.stimuli.path), await readTable(files.voxels.path)];
+    const ceiling = noiseCeilingColumn(this.options);
+    const stimulusTable = await readTable(files.stimuli.path);
+    // VoxelMetadata is wide (211k voxels × hundreds of columns): stream it, keeping only the columns used here.
+    const voxelTable = await readColumns(files.voxels.path, (columns) => voxelTableRequest(columns, this.options.rois, ceiling));
     const layout = await withHdf5(files.responses.path, (file) => responseLayout(file));
     const where = `${subject}: ${files.responses.relative}`;
     if (layout.trials !== stimulusTable.length) {
@@ -86,7 +89,7 @@ export class ThingsFmriDataset implements Dataset {
     checkVoxelIds(voxelTable, layout.voxelIds, files.responses.relative);
     return {
       trials: planTrials(stimulusTable, this.options.averageTestRepeats),
-      voxels: selectVoxels(voxelTable, this.options.rois, this.options.noiseCeilingColumn),
+      voxels: selectVoxels(voxelTable, this.options.rois, ceiling, this.options.noiseCeilingUnit),
     };
   }
 

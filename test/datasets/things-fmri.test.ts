@@ -115,12 +115,13 @@ async function writeResponseData(path: string, truth: Truth, options: { filter?:
   f.close();
 }
 
-function voxelCsv(truth: Truth): string {
-  const header = ['voxel_id', 'subject_id', 'voxel_x', 'voxel_y', 'voxel_z', 'nc_testset', 'prf-eccentricity', ...ROI_COLUMNS];
+/** Noise ceilings in percent, as THINGS-data stores them: nc_testset = v·1.5 (voxel 3 missing), nc_singletrial = v·0.5. */
+function voxelCsv(truth: Truth, testsetCeiling: (v: number) => string = (v) => (v === 3 ? 'nan' : (v * 1.5).toFixed(1))): string {
+  const header = ['voxel_id', 'subject_id', 'voxel_x', 'voxel_y', 'voxel_z', 'nc_singletrial', 'nc_testset', 'prf-eccentricity', ...ROI_COLUMNS];
   const lines = [header.map((h) => (h.includes(' ') ? `"${h}"` : h)).join(',')];
   for (let v = 0; v < VOXELS; v++) {
     const rois = ROI_COLUMNS.map((name) => (truth.members.get(name)!.has(v) ? 1 : 0));
-    lines.push([1000 + v, 1, v % 5, Math.floor(v / 5), 3, v === 3 ? 'nan' : (v * 1.5).toFixed(1), 2.5, ...rois].join(','));
+    lines.push([1000 + v, 1, v % 5, Math.floor(v / 5), 3, (v * 0.5).toFixed(1), testsetCeiling(v), 2.5, ...rois].join(','));
   }
   return lines.join('\n') + '\n';
 }
@@ -240,14 +241,35 @@ describe('things-fmri matrices', () => {
     });
   });
 
-  it('keeps single test trials when asked', async () => {
+  it('keeps single test trials when asked, with the single-trial noise ceiling', async () => {
     const data = await dataset({ averageTestRepeats: false }).load('sub-01');
+    expect([...data.noiseCeiling!]).toEqual(expectedVoxels().map((v) => Math.fround((v * 0.5) / 100)));
     const testTrials = truth.trialType.flatMap((t, i) => (t === 'test' ? [i] : []));
     expect(data.test.fmri.rows).toBe(TEST_IMAGES * REPEATS);
     expect([...data.test.repeats]).toEqual(new Array(12).fill(1));
     expect(data.test.stimuli.ids).toEqual(testTrials.map((t) => truth.stimulus[t]));
     const voxels = expectedVoxels();
     testTrials.forEach((t, row) => expect(data.test.fmri.data[row * voxels.length + 2]!).toBeCloseTo(truth.responses[voxels[2]! * TRIALS + t]!, 6));
+  });
+
+  it('takes the noise-ceiling unit from the options, never from the values, and checks the range', async () => {
+    const voxels = expectedVoxels();
+    // An explicit column overrides the default.
+    const chosen = await dataset({ noiseCeilingColumn: 'nc_singletrial' }).load('sub-01');
+    expect([...chosen.noiseCeiling!]).toEqual(voxels.map((v) => Math.fround((v * 0.5) / 100)));
+    // Percentages read as fractions would exceed 1.
+    await expect(dataset({ noiseCeilingUnit: 'fraction' }).load('sub-01')).rejects.toThrow(
+      /sub-01_VoxelMetadata\.csv: row \d+, column 'nc_testset': noise ceiling [\d.]+ is outside 0–1 \(option 'noiseCeilingUnit' is 'fraction'\)/,
+    );
+    // A column of fractions: refused as percentages, read as given with unit 'fraction'.
+    const fractions = join(tmp, 'fractions');
+    await writeSubject(fractions, 'sub-01', truth);
+    await writeFile(join(fractions, 'sub-01_VoxelMetadata.csv'), voxelCsv(truth, (v) => (v / 100).toFixed(2)));
+    await expect(dataset({ root: fractions }).load('sub-01')).rejects.toThrow(/every noise ceiling is at most 0\.49, which looks like fractions.*'noiseCeilingUnit' to 'fraction'/);
+    const data = await dataset({ root: fractions, noiseCeilingUnit: 'fraction' }).load('sub-01');
+    expect([...data.noiseCeiling!]).toEqual(voxels.map((v) => Math.fround(v / 100)));
+    // No such column: no ceiling.
+    expect((await dataset({ noiseCeilingColumn: 'nc_other' }).load('sub-01')).noiseCeiling).toBeUndefined();
   });
 
   it('plans slabs below the byte cap, merging nearby rows only', () => {

@@ -4,9 +4,19 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { UserError } from '../../../core/errors.js';
-import { availableHdf5Filters, loadHdf5, openHdf5, sliceShape, withHdf5 } from '../../../core/io/hdf5.js';
+import {
+  availableHdf5Filters,
+  DEFAULT_HDF5_TIMEOUT_MS,
+  hdf5Timeout,
+  hyperslabPieces,
+  loadHdf5,
+  openHdf5,
+  setHdf5Timeout,
+  sliceShape,
+  withHdf5,
+} from '../../../core/io/hdf5.js';
 
 /** Plain array of a typed array's values (also for BigInt arrays), for toEqual. */
 function values(array: ArrayLike<number | bigint>): Array<number | bigint> {
@@ -96,34 +106,34 @@ describe('HDF5 reading (NSD-like betas)', () => {
   });
 
   it('splits reads below the byte cap and returns exactly the single-read result', async () => {
-    const h5 = await loadHdf5();
     await withHdf5(path, (file) => {
       const whole = file.read('/betas', { maxBytesPerRead: Infinity });
       expect(values(whole)).toEqual(values(betas));
-      const sizes: number[] = [];
-      const original = h5.Dataset.prototype.slice;
-      const spy = vi.spyOn(h5.Dataset.prototype, 'slice').mockImplementation(function (this: InstanceType<typeof h5.Dataset>, ranges) {
-        const out = original.call(this, ranges) as Int16Array;
-        sizes.push(out.byteLength);
-        return out;
-      });
-      try {
-        // 100 bytes: one trial is 240 bytes, one (z) plane 60 bytes, so the split goes down to the second axis.
-        for (const cap of [100, 240, 1000, 2]) {
-          sizes.length = 0;
-          const pieces = file.read('/betas', { maxBytesPerRead: cap });
-          expect(values(pieces)).toEqual(values(whole));
-          expect(Math.max(...sizes)).toBeLessThanOrEqual(Math.max(cap, 2));
-          expect(sizes.reduce((a, b) => a + b, 0)).toBe(betas.byteLength);
-        }
-        const subWhole = file.readSlice('/betas', [[2, 6], [1, 3]], { maxBytesPerRead: Infinity });
-        sizes.length = 0;
-        const sub = file.readSlice('/betas', [[2, 6], [1, 3]], { maxBytesPerRead: 70 });
-        expect(values(sub)).toEqual(values(subWhole));
-        expect(Math.max(...sizes)).toBeLessThanOrEqual(70);
-      } finally {
-        spy.mockRestore();
+      const all = BETAS_SHAPE.map((n) => [0, n] as [number, number]);
+      // 100 bytes: one trial is 240 bytes, one (z) plane 60 bytes, so the split goes down to the second axis.
+      for (const cap of [100, 240, 1000, 2]) {
+        const pieces = hyperslabPieces(all, 2, cap);
+        const bytes = pieces.map((p) => p.bounds.reduce((n, [s, e]) => n * (e - s), 2));
+        expect(Math.max(...bytes)).toBeLessThanOrEqual(Math.max(cap, 2));
+        expect(bytes.reduce((a, b) => a + b, 0)).toBe(betas.byteLength);
+        // In output order, each piece starting where the previous one ended.
+        pieces.forEach((p, i) => expect(p.offset).toBe(bytes.slice(0, i).reduce((a, b) => a + b, 0) / 2));
+        expect(values(file.read('/betas', { maxBytesPerRead: cap }))).toEqual(values(whole));
       }
+      expect(hyperslabPieces(all, 2, 100)[1]).toEqual({ bounds: [[0, 1], [1, 2], [0, 5], [0, 6]], offset: 30 });
+      const subWhole = file.readSlice('/betas', [[2, 6], [1, 3]], { maxBytesPerRead: Infinity });
+      const sub = file.readSlice('/betas', [[2, 6], [1, 3]], { maxBytesPerRead: 70 });
+      expect(values(sub)).toEqual(values(subWhole));
+      const subPieces = hyperslabPieces([[2, 6], [1, 3], [0, 5], [0, 6]], 2, 70);
+      expect(Math.max(...subPieces.map((p) => p.bounds.reduce((n, [s, e]) => n * (e - s), 2)))).toBeLessThanOrEqual(70);
+    });
+  });
+
+  it('answers thousands of back-to-back requests, each with its own reply (the synchronous worker protocol)', async () => {
+    await withHdf5(path, (file) => {
+      const answers: Array<boolean | number> = [];
+      for (let i = 0; i < 3000; i++) answers.push(i % 3 === 2 ? Number(file.readSlice('/betas', [i % 7, 1, 2, 3])[0]) : file.has(i % 3 ? '/nope' : '/betas'));
+      expect(answers).toEqual(Array.from({ length: 3000 }, (_, i) => (i % 3 === 2 ? betaAt(i % 7, 1, 2, 3) : i % 3 === 0)));
     });
   });
 
@@ -312,5 +322,60 @@ describe('HDF5 bad files', () => {
     await withHdf5(blocked, (file) => {
       expect(values(file.readSlice('/betas', [2, 1, 3]))).toEqual([0, 1, 2, 3, 4, 5].map((x) => betaAt(2, 1, 3, x)));
     });
+  });
+});
+
+describe('HDF5 watchdog', () => {
+  // Byte-flipped by the fuzzer: reading '/ResponseData/block1_items' loops forever in libhdf5 (see its .md).
+  const STALLING = fileURLToPath(new URL('../../fixtures/io/hdf5_stall_flipped_byte.h5', import.meta.url));
+
+  afterEach(() => {
+    setHdf5Timeout(undefined);
+    delete process.env.NEURODECODE_HDF5_TIMEOUT_MS;
+  });
+
+  it('stops a read that loops forever inside libhdf5 and throws a UserError naming the file and the dataset', async () => {
+    const good = join(dir, 'watchdog-good.h5');
+    await writeNsdLike(good);
+    const bystander = await openHdf5(good);
+    const file = await openHdf5(STALLING, { timeoutMs: 1500 });
+    // Everything but the damaged string dataset still reads.
+    expect(file.datasetPaths()).toHaveLength(3);
+    expect(file.read('/ResponseData/block0_values')).toEqual(Float64Array.from({ length: 40 }, (_, i) => i / 7));
+    const started = Date.now();
+    let error: unknown;
+    try {
+      file.readStrings('/ResponseData/block1_items');
+    } catch (e) {
+      error = e;
+    }
+    const elapsed = Date.now() - started;
+    expect(error).toBeInstanceOf(UserError);
+    expect((error as Error).message).toMatch(
+      /hdf5_stall_flipped_byte\.h5: reading dataset '\/ResponseData\/block1_items' stalled for more than 1\.5 s .*looks corrupt.*NEURODECODE_HDF5_TIMEOUT_MS/,
+    );
+    expect(elapsed).toBeGreaterThanOrEqual(1400);
+    expect(elapsed).toBeLessThan(10_000);
+    // The stopped worker took every open file with it: each says so, and closing is harmless.
+    expect(() => file.read('/ResponseData/block0_values')).toThrow(/stopped after a stalled read.*open this file again/);
+    expect(() => bystander.readSlice('/betas', [0, 0, 0, 0])).toThrow(UserError);
+    file.close();
+    bystander.close();
+    // The next open starts a fresh worker.
+    await withHdf5(good, (h5) => expect(values(h5.readSlice('/betas', [[0, 7], 3, 1, 5]))).toEqual([0, 1, 2, 3, 4, 5, 6].map((t) => betaAt(t, 3, 1, 5))));
+  });
+
+  it('takes its default from setHdf5Timeout, else NEURODECODE_HDF5_TIMEOUT_MS, else 120 s, and checks them', async () => {
+    expect(hdf5Timeout()).toBe(DEFAULT_HDF5_TIMEOUT_MS);
+    process.env.NEURODECODE_HDF5_TIMEOUT_MS = '1000';
+    expect(hdf5Timeout()).toBe(1000);
+    await expect(withHdf5(STALLING, (file) => file.readStrings('/ResponseData/block1_items'))).rejects.toThrow(/stalled for more than 1 s/);
+    setHdf5Timeout(30_000);
+    expect(hdf5Timeout()).toBe(30_000);
+    process.env.NEURODECODE_HDF5_TIMEOUT_MS = 'soon';
+    setHdf5Timeout(undefined);
+    expect(() => hdf5Timeout()).toThrow(/environment variable NEURODECODE_HDF5_TIMEOUT_MS: expected a positive number of milliseconds, found 'soon'/);
+    expect(() => setHdf5Timeout(-5)).toThrow(UserError);
+    await expect(openHdf5(STALLING, { timeoutMs: 0 })).rejects.toThrow(/option 'timeoutMs'/);
   });
 });
