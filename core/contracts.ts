@@ -103,6 +103,11 @@ export type DatasetFactory = Factory<Dataset>;
 export interface FitContext {
   seed: number;
   signal?: AbortSignal;
+  /**
+   * The dataset's ROI atlas, ROI name → column indices into the X handed to `fit` (after core dropped unusable
+   * voxels). Given to mappers only; mappers that group voxels by region (e.g. a graph over ROIs) need it.
+   */
+  atlas?: Record<string, Int32Array>;
 }
 
 /** A fitted model: learned state only, immutable; predicts and saves itself. */

@@ -293,7 +293,7 @@ export class ExperimentRunner {
         async () => {
           say(`fitting ${ref.id} → ${space.name} (${X.rows} × ${X.cols} → ${Y.cols})`);
           const { instance } = await registry.create('mapper', ref.id, options);
-          return instance.fit(X, Y, { seed: pipeline.seed, signal: this.options.signal });
+          return instance.fit(X, Y, { seed: pipeline.seed, signal: this.options.signal, atlas: data.atlas });
         },
       );
       const prediction = await cache.getOrBuild<Matrix>(

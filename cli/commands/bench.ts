@@ -5,10 +5,12 @@ import { benchLinalg } from '../../core/bench/matmul.js';
 import { benchmarkPcaFit } from '../../generators/pca/bench.js';
 import { createLinalg } from '../../core/compute/linalg.js';
 import { benchRidge } from '../../plugins/ridge/bench.js';
+import { benchGruEpoch } from '../../plugins/gru/bench.js';
+import { benchChebnetEpoch } from '../../plugins/chebnet-gcn/bench.js';
 import { benchNsdSession } from '../../datasets/nsd/bench.js';
 import { BaseCommand } from '../base.js';
 
-const SECTIONS = ['matmul', 'tfjs', 'ridge', 'pca', 'nsd-session'] as const;
+const SECTIONS = ['matmul', 'tfjs', 'ridge', 'pca', 'nsd-session', 'gru-epoch', 'chebnet-epoch'] as const;
 
 export default class Bench extends BaseCommand<typeof Bench> {
   static override summary = 'Measure matrix-multiply GFLOP/s of every engine and ridge at NSD scale, with ratios';
@@ -17,7 +19,10 @@ export default class Bench extends BaseCommand<typeof Bench> {
     'tfjs: TensorFlow.js matMul on each installed backend. ridge: fit + predict at NSD subj01 scale ' +
     '(8,859 × 15,724 → 4,096 and 59,136 targets, 982 test rows) against scikit-learn\'s measured fit times. ' +
     'nsd-session: preparation of one synthetic full-size NSD session (1.05 GB HDF5, 15,724 voxels), throughput and peak memory. ' +
-    'The full ridge section needs about 4 GB of memory and a few minutes; nsd-session needs 1.1 GB of free temporary disk.';
+    'The full ridge section needs about 4 GB of memory and a few minutes; nsd-session needs 1.1 GB of free temporary disk. ' +
+    'gru-epoch: one training epoch of the paper-size GRU mapper (8,859 × 15,724 → 13,344, batch 128) on the TensorFlow.js ' +
+    "backend in use, against PyTorch's 15 s on this machine kind (about 3 GB of memory). " +
+    'chebnet-epoch: one training epoch of the ChebNet-GCN mapper at the paper\'s NSD size (8,859 rows, V1/V2/V3+hV4 = 10,631 voxels → 6,400, batch 64; about 2 GB).';
   static override examples = ['<%= config.bin %> bench', '<%= config.bin %> bench --only matmul --only tfjs', '<%= config.bin %> bench --quick --json'];
   static override flags = {
     only: Flags.string({ description: 'sections to run; repeatable', options: [...SECTIONS], multiple: true }),
@@ -99,6 +104,34 @@ export default class Bench extends BaseCommand<typeof Bench> {
           `(hyperslab reads ${r.readSeconds.toFixed(1)} s) = ${(r.voxelTrialsPerSecond / 1e6).toFixed(2)} M voxel·trials/s; ` +
           `peak memory ${(r.peakRssBytes / 2 ** 30).toFixed(2)} GiB; values checked: ${r.mismatches === 0 ? 'all equal' : `${r.mismatches} differ`}`,
       );
+    }
+    if (sections.has('gru-epoch')) {
+      this.info(quick ? 'gru epoch at a small size…' : 'one epoch of the paper-size GRU mapper (a minute or more)…');
+      const backend = this.flags.backend === 'auto' ? undefined : this.flags.backend;
+      const r = await benchGruEpoch({ ...(quick ? { trainRows: 512, voxels: 2000, targets: 1000 } : {}), backend });
+      result.gruEpoch = r;
+      const t = new Table({ head: ['n × p → targets', 'batch', 'parameters', 'backend', 'input/output products', 's / epoch', 'PyTorch s', 'ratio'], style: { head: [], border: [] } });
+      t.push([
+        `${r.trainRows} × ${r.voxels} → ${r.targets}`,
+        r.batchSize,
+        r.parameters.toLocaleString('en-US'),
+        r.backend,
+        r.projectionEngine,
+        r.epochSeconds.toFixed(1),
+        r.pytorchEpochSeconds ?? '—',
+        r.ratioToPytorch === undefined ? '—' : `${r.ratioToPytorch.toFixed(2)}×`,
+      ]);
+      this.log(t.toString());
+      this.log('ratio = our seconds per epoch ÷ PyTorch 1.13 CPU on this machine kind (reference/performance.md); goal ≤ 2');
+    }
+    if (sections.has('chebnet-epoch')) {
+      this.info(quick ? 'chebnet-gcn epoch at a small size…' : 'one epoch of the paper-size ChebNet-GCN mapper (a few minutes)…');
+      const backend = this.flags.backend === 'auto' ? undefined : this.flags.backend;
+      const r = await benchChebnetEpoch({ ...(quick ? { trainRows: 256, targets: 640 } : {}), backend });
+      result.chebnetEpoch = r;
+      const t = new Table({ head: ['n × p → targets', 'node width', 'batch', 'parameters', 'backend', 's / epoch', 'GFLOP', 'GFLOP/s'], style: { head: [], border: [] } });
+      t.push([`${r.trainRows} × ${r.voxels} → ${r.targets}`, r.nodeWidth, r.batchSize, r.parameters.toLocaleString('en-US'), r.backend, r.epochSeconds.toFixed(1), r.gflop.toFixed(0), r.gflops.toFixed(1)]);
+      this.log(t.toString());
     }
     return result;
   }

@@ -52,9 +52,41 @@ const tinyDataset: PluginModule = {
         const test = split(testItems, 1000);
         return {
           describe: async () => ({ id: 'tiny', subjects: ['s1'], imageShape: [3, 3, 1], captions: false, summaries: [], notes: [] }),
-          load: async () => ({ subject: 's1', train, test, atlas: { all: Int32Array.from({ length: voxels }, (_, i) => i) } }),
+          load: async () => ({
+            subject: 's1',
+            train,
+            test,
+            atlas: { all: Int32Array.from({ length: voxels }, (_, i) => i), odd: Int32Array.from([1, 3, 5, 7, 9, 11]) },
+          }),
         };
       },
+    });
+  },
+};
+
+/** A mapper that records the atlas it was handed at fit time and predicts zeros. */
+const seenAtlases: Array<Record<string, Int32Array> | undefined> = [];
+const atlasSpy: PluginModule = {
+  manifest: {
+    name: 'atlas-spy',
+    version: '0.0.1',
+    apiVersion: '1.0',
+    provides: [{ kind: 'mapper', id: 'atlas-spy', summary: 'test', optionsSchema: { type: 'object', properties: {} } }],
+  },
+  register(r) {
+    const fitted = (cols: number) => ({
+      predict: async (X: Matrix) => ({ rows: X.rows, cols, data: new Float32Array(X.rows * cols) }),
+      save: async () => {},
+      summary: {},
+    });
+    r.mapper('atlas-spy', {
+      create: () => ({
+        fit: async (_X, Y, context) => {
+          seenAtlases.push(context.atlas);
+          return fitted(Y.cols);
+        },
+      }),
+      load: async () => fitted(9),
     });
   },
 };
@@ -125,6 +157,19 @@ describe('ExperimentRunner', () => {
     const bad = spec();
     bad.pipelines[0]!.subjects = ['s9'];
     await expect(new ExperimentRunner(core).run(bad)).rejects.toThrow(/dataset 'tiny' has no subject 's9' \(it has s1\)/);
+  });
+
+  it('hands the mapper the atlas re-indexed to the voxels left after dropping the NaN voxel', async () => {
+    core = await makeTestCore({ modules: [tinyDataset, atlasSpy], cacheDir: null });
+    const s = spec();
+    s.pipelines[0]!.mappers['*'] = { id: 'atlas-spy', options: {} };
+    seenAtlases.length = 0;
+    await new ExperimentRunner(core).run(s);
+    expect(seenAtlases).toHaveLength(1);
+    const atlas = seenAtlases[0]!;
+    // Voxel 3 is NaN and dropped: columns above it shift down by one, and it leaves both ROIs.
+    expect(Array.from(atlas.all!)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    expect(Array.from(atlas.odd!)).toEqual([1, 4, 6, 8, 10]);
   });
 
   it('validates every plugin and option before starting', async () => {

@@ -1,0 +1,44 @@
+/**
+ * Shared training core for neural mappers: parameters named as PyTorch's state_dict, PyTorch-equivalent layers on
+ * tfjs-core ops, losses, the training loop and the neural mapper base (fit, save, load).
+ */
+export { ensureGradients } from './gradients.js';
+export { ParamStore, init, mixSeed, seedFor, type Initializer, type ParamEntry } from './params.js';
+export {
+  BatchNorm1d,
+  Conv1d,
+  Dropout,
+  GRU,
+  LayerNorm,
+  Linear,
+  MaxPool1d,
+  MultiheadAttention,
+  leakyRelu,
+  linear,
+  matMul,
+  relu,
+  type ForwardContext,
+} from './layers.js';
+export { combine, cosine, infoNce, mse, mseCosine, type LossFn } from './losses.js';
+export {
+  LOSSES,
+  PROJECTION_ENGINES,
+  lossFromOptions,
+  trainingOptionsProperties,
+  type LossName,
+  type TrainingDefaults,
+  type TrainingOptions,
+} from './schema.js';
+export {
+  NEURAL_FORMAT,
+  NEURAL_FORMAT_VERSION,
+  defaultTrainingOptions,
+  schemaDefaults,
+  neuralMapperFactory,
+  type BuildContext,
+  type InputProjection,
+  type ModelShapes,
+  type NeuralModel,
+  type NeuralSpec,
+} from './neural-mapper.js';
+export { projectionEngineFor, trainNetwork, validationSplit, type ForwardEngine, type TrainResult } from './trainer.js';
