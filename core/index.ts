@@ -9,3 +9,5 @@ export type { Progress, ProgressTask } from './progress.js';
 export type { Linalg, MatmulOptions } from './compute/linalg.js';
 export { readMatrix, writeMatrix } from './cache.js';
 export { readNpy, writeNpy } from './io/npy.js';
+/** The neural training core: layers with PyTorch semantics, losses, and `neuralMapperFactory` for a whole mapper. */
+export * from './training/index.js';
