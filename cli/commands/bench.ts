@@ -22,7 +22,7 @@ export default class Bench extends BaseCommand<typeof Bench> {
     'The full ridge section needs about 4 GB of memory and a few minutes; nsd-session needs 1.1 GB of free temporary disk. ' +
     'gru-epoch: one training epoch of the paper-size GRU mapper (8,859 × 15,724 → 13,344, batch 128) on the TensorFlow.js ' +
     "backend in use, against PyTorch's 15 s on this machine kind (about 3 GB of memory). " +
-    'chebnet-epoch: one training epoch of the ChebNet-GCN mapper at the paper\'s NSD size (8,859 rows, V1/V2/V3+hV4 = 10,631 voxels → 6,400, batch 64; about 2 GB).';
+    'chebnet-epoch: one training epoch of the ChebNet-GCN mapper at the paper\'s NSD size (8,859 rows, V1/V2/V3+hV4 = 10,631 voxels → 6,400, batch 64; about 4 GB: the Chebyshev terms of the first layer are prepared once).';
   static override examples = ['<%= config.bin %> bench', '<%= config.bin %> bench --only matmul --only tfjs', '<%= config.bin %> bench --quick --json'];
   static override flags = {
     only: Flags.string({ description: 'sections to run; repeatable', options: [...SECTIONS], multiple: true }),

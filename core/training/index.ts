@@ -13,10 +13,13 @@ export {
   Linear,
   MaxPool1d,
   MultiheadAttention,
+  conv1dChannelsLast,
   leakyRelu,
   linear,
   matMul,
   relu,
+  type Conv1dOptions,
+  type ConvOptions,
   type ForwardContext,
 } from './layers.js';
 export { combine, cosine, infoNce, mse, mseCosine, type LossFn } from './losses.js';
@@ -35,10 +38,23 @@ export {
   defaultTrainingOptions,
   schemaDefaults,
   neuralMapperFactory,
+  passLoss,
+  splitPass,
   type BuildContext,
+  type ModelOutput,
+  type PassResult,
   type InputProjection,
   type ModelShapes,
   type NeuralModel,
   type NeuralSpec,
 } from './neural-mapper.js';
-export { projectionEngineFor, trainNetwork, validationSplit, type ForwardEngine, type TrainResult } from './trainer.js';
+export {
+  projectionEngineFor,
+  stackWeights,
+  trainNetwork,
+  validationSplit,
+  type Batch,
+  type Evaluation,
+  type ForwardEngine,
+  type TrainResult,
+} from './trainer.js';

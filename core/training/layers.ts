@@ -275,12 +275,34 @@ export class GRU {
   }
 }
 
-/** nn.Conv1d on (B, C_in, L): weight (out, in, k), bias (out), U(±1/√(in·k)); zero padding both sides. */
+export interface Conv1dOptions {
+  stride?: number;
+  /** Zeros added on both sides of the length axis. */
+  padding?: number;
+  bias?: boolean;
+  /**
+   * Input and output are (B, L, C) instead of PyTorch's (B, C, L). The computation is channels-last either way: a
+   * network that stays channels-last saves the two transposes around each convolution.
+   */
+  channelsLast?: boolean;
+  /**
+   * 'relu': ReLU(conv(x)) with the ReLU fused into the convolution kernel, so that one tensor fewer (and its
+   * gradient) is kept for the backward pass. Default none, as nn.Conv1d.
+   */
+  activation?: 'relu';
+}
+
+/**
+ * nn.Conv1d: weight (out, in, k), bias (out), U(±1/√(in·k)), zero padding both sides; (B, C_in, L) →
+ * (B, C_out, L_out) with L_out = ⌊(L + 2·padding − k)/stride⌋ + 1, or channels-last with `channelsLast`.
+ */
 export class Conv1d {
   readonly weight: tfc.Variable;
   readonly bias: tfc.Variable | undefined;
-  private readonly stride: number;
-  private readonly padding: number;
+  readonly stride: number;
+  readonly padding: number;
+  readonly channelsLast: boolean;
+  readonly activation: 'relu' | undefined;
 
   constructor(
     private readonly store: ParamStore,
@@ -288,65 +310,216 @@ export class Conv1d {
     readonly inChannels: number,
     readonly outChannels: number,
     readonly kernelSize: number,
-    options: { stride?: number; padding?: number; bias?: boolean } = {},
+    options: Conv1dOptions = {},
   ) {
     const s = store.scope(name);
     const bound = 1 / Math.sqrt(inChannels * kernelSize);
     this.stride = options.stride ?? 1;
     this.padding = options.padding ?? 0;
+    this.channelsLast = options.channelsLast ?? false;
+    this.activation = options.activation;
+    if (!(Number.isInteger(this.stride) && this.stride >= 1)) throw new Error(`Conv1d ${name}: stride must be an integer ≥ 1, got ${this.stride}`);
+    if (!(Number.isInteger(this.padding) && this.padding >= 0)) throw new Error(`Conv1d ${name}: padding must be an integer ≥ 0, got ${this.padding}`);
     this.weight = s.param('weight', [outChannels, inChannels, kernelSize], init.uniform(bound));
     this.bias = options.bias === false ? undefined : s.param('bias', [outChannels], init.uniform(bound));
   }
 
-  /**
-   * As im2col + one matrix product: patches (B·L_out, C_in·k) times Wᵀ. The wasm backend has no gradient kernel
-   * for conv filters, and our matMul is its fastest path anyway.
-   */
   apply(x: tfc.Tensor, _ctx?: ForwardContext): tfc.Tensor {
     const { tf } = this.store;
-    const [b, c, length] = x.shape as [number, number, number];
-    const k = this.kernelSize;
-    const padded = this.padding > 0 ? tf.pad(x, [[0, 0], [0, 0], [this.padding, this.padding]]) : x;
-    const out = Math.floor((length + 2 * this.padding - k) / this.stride) + 1;
-    if (out < 1) throw new Error(`Conv1d: length ${length} (+ padding) is shorter than the kernel ${k}`);
-    const views = stridedViews(tf, padded, k, this.stride, out); // k × (B, C, L_out)
-    const patches = tf.reshape(tf.transpose(tf.stack(views, 3), [0, 2, 1, 3]), [b * out, c * k]); // (c, t) order as W
-    const y = linear(tf, patches, tf.reshape(this.weight, [this.outChannels, c * k]), this.bias);
-    return tf.transpose(tf.reshape(y, [b, out, this.outChannels]), [0, 2, 1]);
+    const channelAxis = this.channelsLast ? 2 : 1;
+    if (x.rank !== 3 || x.shape[channelAxis] !== this.inChannels) {
+      const layout = this.channelsLast ? '(B, L, C)' : '(B, C, L)';
+      throw new Error(`Conv1d expects ${layout} with C = ${this.inChannels}, got shape [${x.shape.join(', ')}]`);
+    }
+    const options = { stride: this.stride, padding: this.padding, activation: this.activation };
+    if (this.channelsLast) return conv1dChannelsLast(tf, x, this.weight, this.bias, options);
+    return swapLastAxes(tf, conv1dChannelsLast(tf, swapLastAxes(tf, x), this.weight, this.bias, options));
   }
 }
 
+/** (B, M, N) → (B, N, M); a reshape when either axis has size 1. */
+function swapLastAxes(tf: TfModule, x: tfc.Tensor): tfc.Tensor {
+  const [b, m, n] = x.shape as [number, number, number];
+  return m === 1 || n === 1 ? tf.reshape(x, [b, n, m]) : tf.transpose(x, [0, 2, 1]);
+}
+
+/** How conv1dChannelsLast convolves. */
+export interface ConvOptions {
+  stride?: number;
+  padding?: number;
+  activation?: 'relu';
+}
+
+type ConvOp = (x: tfc.Tensor3D, weight: tfc.Tensor3D, bias?: tfc.Tensor1D) => tfc.Tensor3D;
+const convOps = new WeakMap<TfModule, Map<string, ConvOp>>();
+
 /**
- * The k views x[:, :, j + s·i] (i < out) of (B, C, L): with the length padded (or cut) to a multiple of s and
- * reshaped to (B, C, L/s, s), view j is the plain slice at [j div s, j mod s]. Slice and reshape have gradients
- * on every backend (stridedSlice has none; gather's needs a kernel wasm lacks).
+ * PyTorch's conv1d on channels-last x (B, L, C_in) with weight (out, in, k) and bias (out) → (B, L_out, out),
+ * trainable on every backend. k = 1 (stride 1, no padding) is one product; otherwise a custom-gradient op
+ * (`convOp`) whose forward pass is the native convolution kernel with the padding, bias and activation fused in,
+ * so that it keeps only its output alive for the backward pass (no padded copy, no separate bias sum or ReLU).
  */
-function stridedViews(tf: TfModule, x: tfc.Tensor, k: number, s: number, out: number): tfc.Tensor[] {
-  const [b, c, length] = x.shape as [number, number, number];
+export function conv1dChannelsLast(
+  tf: TfModule,
+  x: tfc.Tensor,
+  weight: tfc.Tensor,
+  bias: tfc.Tensor | undefined,
+  options: ConvOptions = {},
+): tfc.Tensor3D {
+  const stride = options.stride ?? 1;
+  const padding = options.padding ?? 0;
+  const relu = options.activation === 'relu';
+  const [outChannels, inChannels, k] = weight.shape as [number, number, number];
+  const [, length] = x.shape as [number, number, number];
+  if (Math.floor((length + 2 * padding - k) / stride) + 1 < 1) {
+    throw new Error(`Conv1d: length ${length} (+ padding ${padding}) is shorter than the kernel ${k}`);
+  }
+  if (k === 1 && stride === 1 && padding === 0) {
+    const product = linear(tf, x, tf.reshape(weight, [outChannels, inChannels]));
+    const y = bias ? tf.add(product, bias) : product;
+    return (relu ? tf.relu(y) : y) as tfc.Tensor3D;
+  }
+  const op = convOp(tf, stride, padding, relu);
+  return bias ? op(x as tfc.Tensor3D, weight as tfc.Tensor3D, bias as tfc.Tensor1D) : op(x as tfc.Tensor3D, weight as tfc.Tensor3D);
+}
+
+/** Explicit zero padding of the length (width) axis of an NHWC tensor with a unit height. */
+const widthPadding = (p: number): [[number, number], [number, number], [number, number], [number, number]] => [[0, 0], [0, 0], [p, p], [0, 0]];
+
+/**
+ * The convolution as a custom-gradient op: forward Conv2D (XNNPACK on wasm) on (B, 1, L, C) with a (1, k, in, out)
+ * filter; dX by `convInputGradient`, dW by `convFilterGradient`, db = Σ dY, with dY masked by (y > 0) after a fused
+ * ReLU. Own gradient because tfjs-backend-wasm has no Conv2DBackpropFilter kernel.
+ */
+function convOp(tf: TfModule, stride: number, padding: number, relu: boolean): ConvOp {
+  let ops = convOps.get(tf);
+  if (!ops) convOps.set(tf, (ops = new Map()));
+  const key = `${stride}/${padding}/${relu}`;
+  let op = ops.get(key);
+  if (op) return op;
+  const custom = tf.customGrad((...args) => {
+    const [xIn, wIn, bIn] = args as [tfc.Tensor3D, tfc.Tensor3D, tfc.Tensor1D | undefined];
+    const [batch, length, inChannels] = xIn.shape;
+    const [outChannels, , k] = wIn.shape;
+    const filter = tf.reshape(tf.transpose(wIn, [2, 1, 0]), [1, k, inChannels, outChannels]) as tfc.Tensor4D;
+    const x4 = tf.reshape(xIn, [batch, 1, length, inChannels]) as tfc.Tensor4D;
+    const y4 = tf.fused.conv2d({ x: x4, filter, strides: [1, stride], pad: widthPadding(padding), bias: bIn, activation: relu ? 'relu' : 'linear' });
+    const y = tf.reshape(y4, [batch, y4.shape[2], outChannels]) as tfc.Tensor3D;
+    (args[args.length - 1] as tfc.GradSaveFunc)(relu ? [xIn, wIn, y] : [xIn, wIn]);
+    return {
+      value: y,
+      gradFunc: (dyIn: tfc.Tensor | tfc.Tensor[], saved: tfc.Tensor[]) => {
+        const [xs, ws, ys] = saved as [tfc.Tensor3D, tfc.Tensor3D, tfc.Tensor3D | undefined];
+        const dy = (ys ? tf.mul(dyIn as tfc.Tensor3D, tf.step(ys)) : dyIn) as tfc.Tensor3D;
+        const grads = [convInputGradient(tf, dy, xs.shape, ws, stride, padding), convFilterGradient(tf, dy, xs, ws.shape, stride, padding)];
+        if (bIn) grads.push(tf.sum(dy, [0, 1]));
+        return grads;
+      },
+    };
+  });
+  op = (x, w, b) => (b ? custom(x, w, b) : custom(x, w)) as tfc.Tensor3D;
+  ops.set(key, op);
+  return op;
+}
+
+/**
+ * dX, the transposed convolution of dY. Stride 1: a plain convolution of dY, padded by k − 1 − padding, with the
+ * flipped, in/out-swapped filter (the native forward kernel; on wasm about 6× faster than Conv2DBackpropInput).
+ * Larger strides: Conv2DBackpropInput into the padded length, cropped.
+ */
+function convInputGradient(tf: TfModule, dy: tfc.Tensor3D, xShape: number[], w: tfc.Tensor3D, stride: number, padding: number): tfc.Tensor3D {
+  const [batch, length, inChannels] = xShape as [number, number, number];
+  const [outChannels, , k] = w.shape as [number, number, number];
+  const outLength = dy.shape[1];
+  if (stride === 1) {
+    const flipped = tf.reshape(tf.reverse(tf.transpose(w, [2, 0, 1]), 0), [1, k, outChannels, inChannels]) as tfc.Tensor4D;
+    const reach = k - 1 - padding; // dY positions beyond each end that touch x
+    const cropped = reach >= 0 ? dy : tf.slice(dy, [0, -reach, 0], [batch, outLength + 2 * reach, outChannels]);
+    const dy4 = tf.reshape(cropped, [batch, 1, cropped.shape[1], outChannels]) as tfc.Tensor4D;
+    return tf.reshape(tf.conv2d(dy4, flipped, 1, widthPadding(Math.max(reach, 0))), [batch, length, inChannels]);
+  }
+  const filter = tf.reshape(tf.transpose(w, [2, 1, 0]), [1, k, inChannels, outChannels]) as tfc.Tensor4D;
+  const dy4 = tf.reshape(dy, [batch, 1, outLength, outChannels]) as tfc.Tensor4D;
+  const full = tf.conv2dTranspose(dy4, filter, [batch, 1, length + 2 * padding, inChannels], [1, stride], 'valid');
+  return tf.reshape(padding > 0 ? tf.slice(full, [0, 0, padding, 0], [batch, 1, length, inChannels]) : full, [batch, length, inChannels]);
+}
+
+/**
+ * dW (out, in, k): per tap j, (X_jᵀ · dY)ᵀ with X_j = x_padded[:, j + stride·t, :] over the output positions t,
+ * as plain products with explicit transposes (on wasm X_jᵀ·dY is about 1.7× faster than dYᵀ·X_j, and a
+ * transposed operand inside matMul about 5× slower). The padded input and one tap exist only during this call.
+ */
+function convFilterGradient(tf: TfModule, dy: tfc.Tensor3D, x: tfc.Tensor3D, wShape: number[], stride: number, padding: number): tfc.Tensor3D {
+  const [batch, , inChannels] = x.shape;
+  const [outChannels, , k] = wShape as [number, number, number];
+  const outLength = dy.shape[1];
+  const rows = batch * outLength;
+  const padded = padding > 0 ? tf.pad(x, [[0, 0], [padding, padding], [0, 0]]) : x;
+  const dy2 = tf.reshape(dy, [rows, outChannels]) as tfc.Tensor2D;
+  const taps: tfc.Tensor2D[] = [];
+  for (let j = 0; j < k; j++) {
+    const tap = tf.tidy(() => {
+      const shifted =
+        stride === 1
+          ? tf.slice(padded, [0, j, 0], [batch, outLength, inChannels])
+          : tf.stridedSlice(padded, [0, j, 0], [batch, j + stride * (outLength - 1) + 1, inChannels], [1, stride, 1]);
+      return tf.matMul(tf.transpose(tf.reshape(shifted, [rows, inChannels])) as tfc.Tensor2D, dy2); // (in, out)
+    });
+    taps.push(tap as tfc.Tensor2D);
+  }
+  if (padded !== x) padded.dispose();
+  const dw = tf.transpose(tf.stack(taps, 0), [2, 1, 0]) as tfc.Tensor3D; // (k, in, out) → (out, in, k)
+  tf.dispose(taps);
+  return dw;
+}
+
+/**
+ * The k views x[j + s·i] (i < out) along the length axis of (B, C, L), or of (B, L, C) when `channelsLast`: with
+ * the length padded (or cut) to a multiple of s and split into (L/s, s), view j is the plain slice at
+ * [j div s, j mod s]. Slice and reshape have gradients on every backend (stridedSlice has none; gather's needs a
+ * kernel wasm lacks).
+ */
+function stridedViews(tf: TfModule, x: tfc.Tensor, k: number, s: number, out: number, channelsLast: boolean): tfc.Tensor[] {
+  const [b, d1, d2] = x.shape as [number, number, number];
+  const [c, length] = channelsLast ? [d2, d1] : [d1, d2];
   const rows = Math.floor((k - 1) / s) + out;
-  const fitted = rows * s > length ? tf.pad(x, [[0, 0], [0, 0], [0, rows * s - length]]) : tf.slice(x, [0, 0, 0], [b, c, rows * s]);
-  const grid = tf.reshape(fitted, [b, c, rows, s]);
+  const at = (lengthPart: number[], channels: number[]): number[] => (channelsLast ? [...lengthPart, ...channels] : [...channels, ...lengthPart]);
+  const lengthAxis = channelsLast ? 1 : 2;
+  const padding: [number, number][] = [[0, 0], [0, 0], [0, 0]];
+  padding[lengthAxis] = [0, rows * s - length];
+  const fitted = rows * s > length ? tf.pad(x, padding) : tf.slice(x, [0, 0, 0], [b, ...at([rows * s], [c])]);
+  const grid = tf.reshape(fitted, [b, ...at([rows, s], [c])]);
   const views: tfc.Tensor[] = [];
-  for (let j = 0; j < k; j++) views.push(tf.reshape(tf.slice(grid, [0, 0, Math.floor(j / s), j % s], [b, c, out, 1]), [b, c, out]));
+  for (let j = 0; j < k; j++) {
+    const view = tf.slice(grid, [0, ...at([Math.floor(j / s), j % s], [0])], [b, ...at([out, 1], [c])]);
+    views.push(tf.reshape(view, [b, ...at([out], [c])]));
+  }
   return views;
 }
 
-/** nn.MaxPool1d on (B, C, L): windows of `kernelSize` every `stride` (default = kernel), floor mode, no padding. */
+/**
+ * nn.MaxPool1d on (B, C, L), or (B, L, C) with `channelsLast`: windows of `kernelSize` every `stride` (default =
+ * kernel), floor mode, no padding.
+ */
 export class MaxPool1d {
+  readonly channelsLast: boolean;
   constructor(
     private readonly tf: TfModule,
     readonly kernelSize: number,
     readonly stride = kernelSize,
-  ) {}
+    options: { channelsLast?: boolean } = {},
+  ) {
+    this.channelsLast = options.channelsLast ?? false;
+  }
 
   apply(x: tfc.Tensor, _ctx?: ForwardContext): tfc.Tensor {
     const { tf, kernelSize: k, stride: s } = this;
-    const length = x.shape[2]!;
+    const length = x.shape[this.channelsLast ? 1 : 2]!;
     const out = Math.floor((length - k) / s) + 1;
     if (out < 1) throw new Error(`MaxPool1d: length ${length} is shorter than the kernel ${k}`);
     // Element-wise maxima of the k strided views (MaxPool's gradient kernel is missing on wasm).
     let y: tfc.Tensor | undefined;
-    for (const view of stridedViews(tf, x, k, s, out)) y = y ? tf.maximum(y, view) : view;
+    for (const view of stridedViews(tf, x, k, s, out, this.channelsLast)) y = y ? tf.maximum(y, view) : view;
     return y!;
   }
 }

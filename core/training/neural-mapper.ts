@@ -44,29 +44,77 @@ export interface BuildContext {
 }
 
 /**
- * The first, data-facing products of a model: x·W_iᵀ for each weight W_i (out_i, inputs). A model that declares
- * them can have them computed by ONNX Runtime (much faster than tfjs-wasm for these tall products).
+ * What a pass may return instead of a bare output: the output, and a loss term of its own that the trainer adds to
+ * loss(output, target) — in training (logged loss, gradients) and in validation (early stopping). A function, so
+ * that prediction, which never calls it, does not pay for what only the loss needs (e.g. the VAE's decoder).
  */
-export interface InputProjection {
+export interface ModelOutput {
+  /** (B, outputs): what the target loss compares with the targets and what prediction returns. */
+  output: tfc.Tensor2D;
+  /** The term for this pass; x = the pass's z-scored input rows (B, inputs). Must be a mean over the batch's rows. */
+  auxiliaryLoss?(x: tfc.Tensor2D): tfc.Scalar;
+}
+
+/** A pass's result: the output alone, or with an auxiliary loss. */
+export type PassResult = tfc.Tensor2D | ModelOutput;
+
+/**
+ * The first, data-facing products of a model: P·W_iᵀ for each weight W_i (out_i, cols), with P the z-scored rows
+ * or, when `prepareInputs` is given, a parameter-free function of them. A model that declares them can have them
+ * computed by ONNX Runtime (much faster than tfjs-wasm for these tall products).
+ */
+export interface InputProjection<R extends PassResult = tfc.Tensor2D> {
   weights: tfc.Variable[];
-  /** The rest of the network from the products, one (B, out_i) tensor per weight. */
-  forwardFromProducts(products: tfc.Tensor2D[], ctx: ForwardContext): tfc.Tensor2D;
+  /**
+   * How the weights form the one matrix of the product: 'rows' (default) stacks them, [W_1; W_2; …], one block of
+   * columns of the product per weight; 'columns' concatenates them, [W_1 W_2 …] (all with the same out), so that
+   * each block of P's columns meets its own weight and the products add up — one product, e.g. ChebConv's
+   * Σ_k T_k(L̃)X·W_kᵀ.
+   */
+  stack?: 'rows' | 'columns';
+  /**
+   * Optional: P from the z-scored rows (B, inputs) → (B·rowsPerItem, Σ cols), item-major (the rows of item b are
+   * b·rowsPerItem …). Must not depend on parameters: the engine computes it once per fit for the training rows
+   * (once per batch at prediction) and never differentiates through it.
+   */
+  prepareInputs?(x: Matrix): Matrix;
+  /** Rows of P per input row (default 1); the products then have B·rowsPerItem rows. */
+  rowsPerItem?: number;
+  /** The rest of the network from the products, one (B·rowsPerItem, out_i) tensor per weight (one for 'columns'). */
+  forwardFromProducts(products: tfc.Tensor2D[], ctx: ForwardContext): R;
   /**
    * Optional: the network ends with a Linear layer (`weight` (outputs, in), `bias`) applied to
    * `features(products, ctx)`; that wide product and its gradients then run on ONNX Runtime too. Must satisfy
-   * forwardFromProducts(p, ctx) = features(p, ctx)·weightᵀ + bias.
+   * forwardFromProducts(p, ctx) = features(p, ctx)·weightᵀ + bias (an auxiliary loss comes with the features).
    */
-  output?: { weight: tfc.Variable; bias?: tfc.Variable; features(products: tfc.Tensor2D[], ctx: ForwardContext): tfc.Tensor2D };
+  output?: { weight: tfc.Variable; bias?: tfc.Variable; features(products: tfc.Tensor2D[], ctx: ForwardContext): R };
 }
 
-export interface NeuralModel {
-  /** (B, inputs) z-scored rows → (B, outputs). */
-  forward(x: tfc.Tensor2D, ctx: ForwardContext): tfc.Tensor2D;
-  inputProjection?: InputProjection;
+/**
+ * A network. R is what its passes return: the bare output (the default) or, for a model with an auxiliary loss,
+ * `PassResult`; the core handles `NeuralModel<PassResult>`, which every model is.
+ */
+export interface NeuralModel<R extends PassResult = tfc.Tensor2D> {
+  /** (B, inputs) z-scored rows → (B, outputs), optionally with an auxiliary loss (see ModelOutput). */
+  forward(x: tfc.Tensor2D, ctx: ForwardContext): R;
+  inputProjection?: InputProjection<R>;
   /** Writes extra files into the model folder (read back by `build` through `context.savedDir`). */
   save?(dir: string): Promise<void>;
   /** Facts for the fitted mapper's summary (e.g. graph edges). */
   summary?: Record<string, unknown>;
+}
+
+/** The output of a pass and its auxiliary loss, if any. */
+export function splitPass(result: PassResult): ModelOutput {
+  return 'output' in result ? result : { output: result };
+}
+
+/** The training objective of one pass: loss(output, target) + the pass's auxiliary loss on its input rows x. */
+export function passLoss(tf: TfModule, result: PassResult, x: tfc.Tensor2D | (() => tfc.Tensor2D), lossOf: (pred: tfc.Tensor2D) => tfc.Scalar): tfc.Scalar {
+  const { output, auxiliaryLoss } = splitPass(result);
+  const target = lossOf(output);
+  if (!auxiliaryLoss) return target;
+  return tf.add(target, auxiliaryLoss(typeof x === 'function' ? x() : x)) as tfc.Scalar;
 }
 
 export interface NeuralSpec<O extends TrainingOptions = TrainingOptions> {
@@ -76,7 +124,7 @@ export interface NeuralSpec<O extends TrainingOptions = TrainingOptions> {
   defaults: TrainingDefaults;
   /** The plugin's whole options schema: its defaults fill options a direct caller (not the registry) left out. */
   optionsSchema?: { properties: Record<string, unknown> };
-  build(store: ParamStore, shapes: ModelShapes, options: O, context: BuildContext): NeuralModel | Promise<NeuralModel>;
+  build(store: ParamStore, shapes: ModelShapes, options: O, context: BuildContext): NeuralModel<PassResult> | Promise<NeuralModel<PassResult>>;
 }
 
 /** The shared training options with a spec's defaults, as values (for callers that bypass schema validation). */
@@ -157,7 +205,7 @@ class FittedNeural implements FittedMapper {
     private readonly shapes: ModelShapes,
     private readonly stats: XStats,
     private readonly store: ParamStore,
-    private readonly model: NeuralModel,
+    private readonly model: NeuralModel<PassResult>,
     private readonly engine: ForwardEngine,
     private readonly seed: number,
     readonly summary: Record<string, unknown>,

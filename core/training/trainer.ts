@@ -3,9 +3,13 @@
  * Adam with PyTorch's L2 weight decay, early stopping that restores the best epoch, progress, abort, and a clear
  * error when the loss stops being finite.
  *
+ * The loss of a batch is loss(output, target) plus the model's auxiliary loss, if its pass returns one; so is the
+ * validation loss (evaluation mode) that early stopping watches.
+ *
  * Speed: on the wasm/cpu backends a model's data-facing products X·W_iᵀ (for the GRU, 2/3 of all flops) run on
- * ONNX Runtime: Z = X·Wᵀ there, the rest of the network and the loss in tfjs with Z as a variable, then
- * dW = dZᵀ·X back on ONNX Runtime, and Adam updates every variable in tfjs.
+ * ONNX Runtime: Z = P·Wᵀ there (P = X, or parameter-free inputs the model prepares from X once per fit), the rest
+ * of the network and the loss in tfjs with Z as a variable, then dW = dZᵀ·P back on ONNX Runtime, and Adam updates
+ * those weights in JS, every other variable in tfjs.
  */
 import type * as tfc from '@tensorflow/tfjs-core';
 import type { TfModule } from '../compute/tfjs.js';
@@ -15,23 +19,48 @@ import type { Progress } from '../progress.js';
 import { Rng } from '../rng.js';
 import type { Matrix } from '../tensor.js';
 import type { ForwardContext } from './layers.js';
-import type { NeuralModel } from './neural-mapper.js';
+import { passLoss, splitPass, type NeuralModel as Model, type PassResult } from './neural-mapper.js';
+
+/** Any model, whatever its passes return. */
+type NeuralModel = Model<PassResult>;
 import { mixSeed, type ParamStore } from './params.js';
 import { lossFromOptions, type TrainingOptions } from './schema.js';
 
 /** Rows predicted per forward pass outside training. */
 const PREDICT_BATCH = 256;
 
+/** Evaluation mode (no dropout, running statistics). */
+const EVALUATION: ForwardContext = { training: false, seed: 0 };
+
+/** One training batch: its z-scored rows and, for an engine that prepares its inputs, their prepared rows. */
+export interface Batch {
+  X: Matrix;
+  prepared?: Matrix;
+}
+
+/** Outputs for rows, and the row-weighted mean of the passes' auxiliary losses (0 without). */
+export interface Evaluation {
+  prediction: Matrix;
+  auxiliaryLoss: number;
+}
+
 /** How a model's forward pass (and its gradient) is computed. */
 export interface ForwardEngine {
   readonly name: 'tensorflow' | 'onnxruntime';
   /**
-   * Loss and gradients of one batch (keyed by variable name) for the variables tfjs updates. An engine that keeps
-   * some weights itself (the ONNX Runtime input products) updates those here, with Adam as the optimizer does.
+   * Loss (target loss + the model's auxiliary loss) and gradients of one batch (keyed by variable name) for the
+   * variables tfjs updates. An engine that keeps some weights itself (the ONNX Runtime input products) updates
+   * those here, with Adam as the optimizer does.
    */
-  step(tf: TfModule, model: NeuralModel, lossOf: (pred: tfc.Tensor2D) => tfc.Scalar, Xb: Matrix, ctx: ForwardContext, vars: tfc.Variable[]): Promise<{ loss: tfc.Scalar; grads: tfc.NamedTensorMap }>;
+  step(tf: TfModule, model: NeuralModel, lossOf: (pred: tfc.Tensor2D) => tfc.Scalar, batch: Batch, ctx: ForwardContext, vars: tfc.Variable[]): Promise<{ loss: tfc.Scalar; grads: tfc.NamedTensorMap }>;
+  /** The parameter-free inputs this engine computes from rows once per fit (the projection's `prepareInputs`). */
+  prepare?(model: NeuralModel, X: Matrix): Matrix | undefined;
+  /** Rows of prepared inputs per row of X (1 when nothing is prepared). */
+  rowsPerItem?(model: NeuralModel): number;
   /** Outputs for rows (no training mode), batched. */
   predict(tf: TfModule, model: NeuralModel, X: Matrix, outputs: number): Promise<Matrix>;
+  /** As predict, with the mean auxiliary loss of the evaluation-mode passes (for the validation loss). */
+  evaluate(tf: TfModule, model: NeuralModel, X: Matrix, outputs: number): Promise<Evaluation>;
   /** Writes weights the engine keeps back into the model's variables (before a snapshot, after training). */
   sync?(tf: TfModule, model: NeuralModel): void;
   /** Syncs, then drops training state (the engine reads the variables again from then on). */
@@ -62,40 +91,54 @@ function toTensor(tf: TfModule, m: Matrix): tfc.Tensor2D {
   return tf.tensor2d(m.data, [m.rows, m.cols], 'float32');
 }
 
+/** A pass's output and, when asked for and the model has one, its auxiliary loss on the rows x. */
+function evaluated(tf: TfModule, result: PassResult, x: () => tfc.Tensor2D, withAuxiliary: boolean): { y: tfc.Tensor2D; aux?: tfc.Scalar } {
+  const { output, auxiliaryLoss } = splitPass(result);
+  return withAuxiliary && auxiliaryLoss ? { y: output, aux: auxiliaryLoss(x()) } : { y: output };
+}
+
 const tensorflowEngine: ForwardEngine = {
   name: 'tensorflow',
-  async step(tf, model, lossOf, Xb, ctx, vars) {
-    const x = toTensor(tf, Xb);
-    const { value, grads } = tf.variableGrads(() => lossOf(model.forward(x, ctx)), vars);
+  async step(tf, model, lossOf, batch, ctx, vars) {
+    const x = toTensor(tf, batch.X);
+    const { value, grads } = tf.variableGrads(() => passLoss(tf, model.forward(x, ctx), x, lossOf), vars);
     x.dispose();
     return { loss: value, grads };
   },
   async predict(tf, model, X, outputs) {
-    return batchedPredict(X, outputs, (rows) => Promise.resolve(tf.tidy(() => model.forward(toTensor(tf, rows), { training: false, seed: 0 }))));
+    return (await tensorflowEvaluate(tf, model, X, outputs, false)).prediction;
   },
+  evaluate: (tf, model, X, outputs) => tensorflowEvaluate(tf, model, X, outputs, true),
 };
 
+function tensorflowEvaluate(tf: TfModule, model: NeuralModel, X: Matrix, outputs: number, withAuxiliary: boolean): Promise<Evaluation> {
+  return batchedEvaluate(X, outputs, async (rows) =>
+    tf.tidy(() => {
+      const x = toTensor(tf, rows);
+      return evaluated(tf, model.forward(x, EVALUATION), () => x, withAuxiliary);
+    }),
+  );
+}
+
 /**
- * The input weights, stacked (Σ out_i × inputs), live in JavaScript memory during training: ONNX Runtime reads
- * them without a copy out of the wasm heap, and Adam updates them in a plain loop (they are most of the model:
- * 9.4 M of the GRU's 12.4 M parameters), which is faster than tfjs-wasm's chain of element-wise kernels.
+ * The input weights, stacked into the one matrix of the product, live in JavaScript memory during training: ONNX
+ * Runtime reads them without a copy out of the wasm heap, and Adam updates them in a plain loop (they are most of
+ * the model: 9.4 M of the GRU's 12.4 M parameters), which is faster than tfjs-wasm's chain of element-wise kernels.
  */
 class HostWeights {
-  readonly W: Float32Array;
   private readonly m: Float32Array;
   private readonly v: Float32Array;
   private t = 0;
 
   constructor(
-    readonly sizes: number[],
+    /** A copy: Adam updates it in place while the tfjs variables keep their values until `sync`. */
+    readonly W: Float32Array,
+    readonly rows: number,
     readonly cols: number,
-    values: Float32Array[],
     private readonly adam: AdamSettings,
   ) {
-    // A copy: Adam updates it in place while the tfjs variables keep their values until `sync`.
-    this.W = Float32Array.from(concat(values));
-    this.m = new Float32Array(this.W.length);
-    this.v = new Float32Array(this.W.length);
+    this.m = new Float32Array(W.length);
+    this.v = new Float32Array(W.length);
   }
 
   /** One Adam step as PyTorch's (L2 weight decay added to the gradient, bias-corrected moments). */
@@ -121,65 +164,149 @@ class HostWeights {
   }
 }
 
+type Stacking = 'rows' | 'columns';
+
+/** The weights as the one (rows × cols) matrix of the product (a new array), stacked as `InputProjection.stack`. */
+export function stackWeights(weights: tfc.Variable[], stack: Stacking): Matrix {
+  const values = weights.map((w) => w.dataSync() as Float32Array);
+  if (stack === 'rows') {
+    const cols = weights[0]!.shape[1]!;
+    return { rows: weights.reduce((a, w) => a + w.shape[0]!, 0), cols, data: Float32Array.from(concat(values)) };
+  }
+  const rows = weights[0]!.shape[0]!;
+  const widths = weights.map((w) => w.shape[1]!);
+  const cols = widths.reduce((a, b) => a + b, 0);
+  const data = new Float32Array(rows * cols);
+  for (let r = 0; r < rows; r++) {
+    let offset = r * cols;
+    values.forEach((v, i) => {
+      data.set(v.subarray(r * widths[i]!, (r + 1) * widths[i]!), offset);
+      offset += widths[i]!;
+    });
+  }
+  return { rows, cols, data };
+}
+
+/** Writes a stacked matrix back into the variables it came from (the inverse of stackWeights). */
+function assignStacked(tf: TfModule, weights: tfc.Variable[], stacked: Float32Array, stack: Stacking): void {
+  const cols = stack === 'rows' ? weights[0]!.shape[1]! : weights.reduce((a, w) => a + w.shape[1]!, 0);
+  let offset = 0;
+  for (const w of weights) {
+    const [n, c] = w.shape as [number, number];
+    let part: Float32Array;
+    if (stack === 'rows') {
+      part = stacked.subarray(offset * cols, (offset + n) * cols);
+      offset += n;
+    } else {
+      part = new Float32Array(n * c);
+      for (let r = 0; r < n; r++) part.set(stacked.subarray(r * cols + offset, r * cols + offset + c), r * c);
+      offset += c;
+    }
+    tf.tidy(() => w.assign(tf.tensor(part, w.shape, 'float32')));
+  }
+}
+
 function onnxProjectionEngine(linalg: Linalg, adam: AdamSettings | undefined): ForwardEngine {
   let input: HostWeights | undefined;
   let output: HostWeights | undefined;
-  const stacked = (model: NeuralModel): { W: Float32Array; sizes: number[] } => {
-    if (input) return input;
-    const weights = model.inputProjection!.weights;
-    const sizes = weights.map((w) => w.shape[0]!);
-    return { W: concat(weights.map((w) => w.dataSync() as Float32Array)), sizes };
+  const stackOf = (model: NeuralModel): Stacking => model.inputProjection!.stack ?? 'rows';
+  /** Column blocks of the product, one per weight ('rows') or one in all ('columns'). */
+  const sizesOf = (model: NeuralModel): number[] => {
+    const { weights } = model.inputProjection!;
+    return stackOf(model) === 'rows' ? weights.map((w) => w.shape[0]!) : [weights[0]!.shape[0]!];
   };
-  /** Z = X·[W_1; W_2; …]ᵀ on ONNX Runtime, as a (B, Σ out_i) matrix, and the row counts out_i. */
-  const products = async (model: NeuralModel, Xb: Matrix) => {
-    const { W, sizes } = stacked(model);
-    const total = sizes.reduce((a, b) => a + b, 0);
-    const Z = await linalg.gemm(Xb, { rows: total, cols: Xb.cols, data: W }, { transB: true });
-    return { Z, sizes };
+  const rowsPerItem = (model: NeuralModel): number => model.inputProjection!.rowsPerItem ?? 1;
+  const prepare = (model: NeuralModel, X: Matrix): Matrix => {
+    const projection = model.inputProjection!;
+    if (!projection.prepareInputs) return X;
+    const P = projection.prepareInputs(X);
+    if (P.rows !== X.rows * rowsPerItem(model)) {
+      throw new Error(`internal: prepareInputs gave ${P.rows} rows for ${X.rows} items of ${rowsPerItem(model)} rows`);
+    }
+    return P;
   };
-  const hostOf = (weights: tfc.Variable[]): HostWeights => {
+  /** Z = P·Wᵀ on ONNX Runtime, for the stacked weights W (host copy while training). */
+  const products = async (model: NeuralModel, P: Matrix): Promise<Matrix> => {
+    const W = input ? { rows: input.rows, cols: input.cols, data: input.W } : stackWeights(model.inputProjection!.weights, stackOf(model));
+    if (W.cols !== P.cols) throw new Error(`internal: the input projection's weights have ${W.cols} columns, its inputs ${P.cols}`);
+    return linalg.gemm(P, W, { transB: true });
+  };
+  const hostOf = (weights: tfc.Variable[], stack: Stacking): HostWeights => {
     if (!adam) throw new Error('the onnxruntime engine needs Adam settings to train');
-    return new HostWeights(weights.map((w) => w.shape[0]!), weights[0]!.shape[1]!, weights.map((w) => w.dataSync() as Float32Array), adam);
+    const W = stackWeights(weights, stack);
+    return new HostWeights(W.data, W.rows, W.cols, adam);
+  };
+  const syncOutput = (tf: TfModule, model: NeuralModel): void => {
+    const head = model.inputProjection!.output;
+    if (output && head) assignStacked(tf, [head.weight], output.W, 'rows');
+  };
+  const sync = (tf: TfModule, model: NeuralModel): void => {
+    if (input) assignStacked(tf, model.inputProjection!.weights, input.W, stackOf(model));
+    syncOutput(tf, model);
+  };
+  const evaluate = (tf: TfModule, model: NeuralModel, X: Matrix, outputs: number, withAuxiliary: boolean): Promise<Evaluation> => {
+    const projection = model.inputProjection!;
+    // During training the output layer's weight is current only in the host copy: tfjs gets it first (the input
+    // products read the host copy).
+    syncOutput(tf, model);
+    return batchedEvaluate(X, outputs, async (rows) => {
+      const Z = await products(model, prepare(model, rows));
+      return tf.tidy(() => evaluated(tf, projection.forwardFromProducts(splitColumns(tf, toTensor(tf, Z), sizesOf(model)), EVALUATION), () => toTensor(tf, rows), withAuxiliary));
+    });
   };
   return {
     name: 'onnxruntime',
-    async step(tf, model, lossOf, Xb, ctx, vars) {
+    prepare: (model, X) => (model.inputProjection!.prepareInputs ? prepare(model, X) : undefined),
+    rowsPerItem,
+    async step(tf, model, lossOf, batch, ctx, vars) {
       const projection = model.inputProjection!;
-      input ??= hostOf(projection.weights);
+      input ??= hostOf(projection.weights, stackOf(model));
       const head = projection.output;
-      if (head) output ??= hostOf([head.weight]);
-      const { Z, sizes } = await products(model, Xb);
+      if (head) output ??= hostOf([head.weight], 'rows');
+      const P = batch.prepared ?? prepare(model, batch.X);
+      const sizes = sizesOf(model);
+      const Z = await products(model, P);
       const z = tf.variable(toTensor(tf, Z), true, `projection#${projectionId++}`);
+      // The input rows, made in tfjs only if the model's auxiliary loss asks for them.
+      const rowsTensor = () => toTensor(tf, batch.X);
       const own = new Set<tfc.Variable>([...projection.weights, ...(head ? [head.weight] : [])]);
       const rest = vars.filter((v) => !own.has(v));
       let result: { value: tfc.Scalar; grads: tfc.NamedTensorMap };
       let pendingOutputUpdate: Promise<Matrix> | undefined;
       if (!head) {
-        result = tf.variableGrads(() => lossOf(projection.forwardFromProducts(splitColumns(tf, z, sizes), ctx)), [...rest, z]);
+        result = tf.variableGrads(() => passLoss(tf, projection.forwardFromProducts(splitColumns(tf, z, sizes), ctx), rowsTensor, lossOf), [...rest, z]);
       } else {
         // Features (B, in) in tfjs; the wide last product, its input gradient and its weight gradient on ONNX
-        // Runtime; then the body's gradients from a recomputed pass given the features' gradient.
-        const features = tf.tidy(() => head.features(splitColumns(tf, z, sizes), ctx));
+        // Runtime; then the body's gradients from a recomputed pass given the features' gradient (plus the
+        // auxiliary loss, which comes with the features).
+        const features = tf.tidy(() => splitPass(head.features(splitColumns(tf, z, sizes), ctx)).output);
         const H = { rows: features.shape[0], cols: features.shape[1], data: (await features.data()) as Float32Array };
         features.dispose();
-        const O = await linalg.gemm(H, { rows: output!.sizes[0]!, cols: H.cols, data: output!.W }, { transB: true });
+        const O = await linalg.gemm(H, { rows: output!.rows, cols: H.cols, data: output!.W }, { transB: true });
         const o = tf.variable(toTensor(tf, O), true, `output#${projectionId++}`);
         const last = tf.variableGrads(() => lossOf((head.bias ? tf.add(o, head.bias) : o) as tfc.Tensor2D), head.bias ? [head.bias, o] : [o]);
         const dO = { rows: O.rows, cols: O.cols, data: (await last.grads[o.name]!.data()) as Float32Array };
-        // ONNX Runtime runs off the JS thread: the weight gradient is computed while tfjs back-propagates the body.
+        // Requested now, computed at the next await (onnxruntime-node runs each product on the JS thread, with its own
+        // worker threads inside): there is no overlap with tfjs, the order only keeps the code together.
         const dWpending = linalg.gemm(dO, H, { transA: true }); // (outputs, in)
         dWpending.catch(() => {}); // awaited below; a failure in between must not surface as unhandled
-        const dH = await linalg.gemm(dO, { rows: output!.sizes[0]!, cols: H.cols, data: output!.W }); // (B, in)
+        const dH = await linalg.gemm(dO, { rows: output!.rows, cols: H.cols, data: output!.W }); // (B, in)
         const upstream = toTensor(tf, dH);
-        const body = tf.variableGrads(
-          () => tf.sum(tf.mul(head.features(splitColumns(tf, z, sizes), { ...ctx, updateStatistics: false }), upstream)) as tfc.Scalar,
-          [...rest.filter((v) => v !== head.bias), z],
-        );
+        let auxiliary: tfc.Scalar | undefined;
+        const body = tf.variableGrads(() => {
+          const { output: h, auxiliaryLoss } = splitPass(head.features(splitColumns(tf, z, sizes), { ...ctx, updateStatistics: false }));
+          const pulled = tf.sum(tf.mul(h, upstream)) as tfc.Scalar;
+          if (!auxiliaryLoss) return pulled;
+          auxiliary = tf.keep(auxiliaryLoss(rowsTensor()));
+          return tf.add(pulled, auxiliary) as tfc.Scalar;
+        }, [...rest.filter((v) => v !== head.bias), z]);
         tf.dispose([upstream, body.value, o, last.grads[o.name]!]);
         const grads = body.grads;
         if (head.bias) grads[head.bias.name] = last.grads[head.bias.name]!;
         pendingOutputUpdate = dWpending;
-        result = { value: last.value, grads };
+        const value = auxiliary ? (tf.add(last.value, auxiliary) as tfc.Scalar) : last.value;
+        if (auxiliary) tf.dispose([auxiliary, last.value]);
+        result = { value, grads };
       }
       const { value, grads } = result;
       const dZ = grads[z.name]!;
@@ -187,42 +314,24 @@ function onnxProjectionEngine(linalg: Linalg, adam: AdamSettings | undefined): F
       const dZdata = (await dZ.data()) as Float32Array;
       dZ.dispose();
       z.dispose();
-      const dWpending = linalg.gemm({ rows: Z.rows, cols: Z.cols, data: dZdata }, Xb, { transA: true }); // (Σ out, p)
+      const dWpending = linalg.gemm({ rows: Z.rows, cols: Z.cols, data: dZdata }, P, { transA: true }); // (stacked rows, cols)
       dWpending.catch(() => {});
-      // The last layer's Adam step runs on the JS thread while ONNX Runtime computes the input weights' gradient.
+      // Adam in plain JS for the last layer, then the input weights.
       if (pendingOutputUpdate) output!.update((await pendingOutputUpdate).data);
       input.update((await dWpending).data);
       return { loss: value, grads };
     },
     async predict(tf, model, X, outputs) {
-      const projection = model.inputProjection!;
-      return batchedPredict(X, outputs, async (rows) => {
-        const { Z, sizes } = await products(model, rows);
-        return tf.tidy(() => projection.forwardFromProducts(splitColumns(tf, toTensor(tf, Z), sizes), { training: false, seed: 0 }));
-      });
+      return (await evaluate(tf, model, X, outputs, false)).prediction;
     },
-    sync(tf, model) {
-      const projection = model.inputProjection!;
-      if (input) assignRows(tf, projection.weights, input);
-      if (output && projection.output) assignRows(tf, [projection.output.weight], output);
-    },
+    evaluate: (tf, model, X, outputs) => evaluate(tf, model, X, outputs, true),
+    sync,
     finish(tf, model) {
-      this.sync!(tf, model);
+      sync(tf, model);
       input = undefined;
       output = undefined;
     },
   };
-}
-
-/** Writes stacked host values back into the variables they came from. */
-function assignRows(tf: TfModule, weights: tfc.Variable[], host: HostWeights): void {
-  let row = 0;
-  for (const w of weights) {
-    const n = w.shape[0]!;
-    const part = host.W.subarray(row * host.cols, (row + n) * host.cols);
-    tf.tidy(() => w.assign(tf.tensor(part, w.shape, 'float32')));
-    row += n;
-  }
 }
 
 function concat(parts: Float32Array[]): Float32Array {
@@ -249,16 +358,19 @@ function splitColumns(tf: TfModule, z: tfc.Tensor2D, sizes: number[]): tfc.Tenso
   });
 }
 
-async function batchedPredict(X: Matrix, outputs: number, run: (rows: Matrix) => Promise<tfc.Tensor2D>): Promise<Matrix> {
+async function batchedEvaluate(X: Matrix, outputs: number, run: (rows: Matrix) => Promise<{ y: tfc.Tensor2D; aux?: tfc.Scalar }>): Promise<Evaluation> {
   const out = new Float32Array(X.rows * outputs);
+  let auxiliary = 0;
   for (let start = 0; start < X.rows; start += PREDICT_BATCH) {
     const end = Math.min(X.rows, start + PREDICT_BATCH);
     const rows = { rows: end - start, cols: X.cols, data: X.data.subarray(start * X.cols, end * X.cols) };
-    const y = await run(rows);
+    const { y, aux } = await run(rows);
     out.set((await y.data()) as Float32Array, start * outputs);
+    if (aux) auxiliary += (await aux.data())[0]! * (end - start);
     y.dispose();
+    aux?.dispose();
   }
-  return { rows: X.rows, cols: outputs, data: out };
+  return { prediction: { rows: X.rows, cols: outputs, data: out }, auxiliaryLoss: X.rows > 0 ? auxiliary / X.rows : 0 };
 }
 
 export interface TrainInput {
@@ -315,6 +427,9 @@ export async function trainNetwork(input: TrainInput): Promise<TrainResult> {
   const shuffle = new Rng(mixSeed(seed, 0x5b0f));
   const Yval = rowsOf(Y, validation);
   const Xval = rowsOf(X, validation);
+  // Parameter-free inputs of the projection (e.g. ChebConv's T_k(L̃)·X), once for the whole fit.
+  const prepared = engine.prepare?.(model, X);
+  const perItem = engine.rowsPerItem?.(model) ?? 1;
   let best = Infinity;
   let bestEpoch = 0;
   let bestWeights: Map<string, Float32Array> | undefined;
@@ -333,7 +448,8 @@ export async function trainNetwork(input: TrainInput): Promise<TrainResult> {
         const Xb = rowsOf(X, rows);
         const yb = tf.tensor2d(rowsOf(Y, rows).data, [rows.length, Y.cols], 'float32');
         const ctx = { training: true, seed: mixSeed(seed, epoch, b) };
-        const { loss, grads } = await engine.step(tf, model, (pred) => lossFn(tf, pred, yb), Xb, ctx, vars);
+        const inputs = { X: Xb, ...(prepared ? { prepared: itemRowsOf(prepared, rows, perItem) } : {}) };
+        const { loss, grads } = await engine.step(tf, model, (pred) => lossFn(tf, pred, yb), inputs, ctx, vars);
         const value = (await loss.data())[0]!;
         if (!Number.isFinite(value)) {
           tf.dispose([loss, yb, ...Object.values(grads)]);
@@ -351,8 +467,9 @@ export async function trainNetwork(input: TrainInput): Promise<TrainResult> {
       lossHistory.push(trainLoss);
       let status = `epoch ${epoch}/${options.epochs} loss ${trainLoss.toPrecision(4)}`;
       if (validation.length > 0) {
-        const pred = await engine.predict(tf, model, Xval, Y.cols);
-        const valLoss = tf.tidy(() => lossFn(tf, tf.tensor2d(pred.data, [pred.rows, pred.cols]), tf.tensor2d(Yval.data, [Yval.rows, Yval.cols])).dataSync()[0]!);
+        // The validation loss is the evaluation-mode objective: loss over all held-out rows + the auxiliary loss.
+        const { prediction: pred, auxiliaryLoss } = await engine.evaluate(tf, model, Xval, Y.cols);
+        const valLoss = auxiliaryLoss + tf.tidy(() => lossFn(tf, tf.tensor2d(pred.data, [pred.rows, pred.cols]), tf.tensor2d(Yval.data, [Yval.rows, Yval.cols])).dataSync()[0]!);
         if (!Number.isFinite(valLoss)) throw new UserError(`the validation loss became ${valLoss} at epoch ${epoch}`, input.label);
         validationHistory.push(valLoss);
         status += ` val ${valLoss.toPrecision(4)}`;
@@ -423,6 +540,14 @@ function batches(order: Int32Array, size: number): Int32Array[] {
     out.push(merged);
   }
   return out;
+}
+
+/** The rows of the given items in a matrix with `perItem` consecutive rows per item. */
+function itemRowsOf(m: Matrix, items: Int32Array, perItem: number): Matrix {
+  const width = perItem * m.cols;
+  const out = new Float32Array(items.length * width);
+  for (let k = 0; k < items.length; k++) out.set(m.data.subarray(items[k]! * width, (items[k]! + 1) * width), k * width);
+  return { rows: items.length * perItem, cols: m.cols, data: out };
 }
 
 function rowsOf(m: Matrix, rows: Int32Array): Matrix {

@@ -25,6 +25,8 @@ export interface ChebnetEpochBenchOptions {
   seed?: number;
   /** TensorFlow.js backend to force (default: the auto choice). */
   backend?: string;
+  /** Where the first ChebConv and the last Linear run (default auto: ONNX Runtime on wasm/cpu). */
+  projectionEngine?: 'auto' | 'tensorflow' | 'onnxruntime';
 }
 
 export interface ChebnetEpochBenchResult {
@@ -35,6 +37,8 @@ export interface ChebnetEpochBenchResult {
   batchSize: number;
   parameters: number;
   backend: string;
+  /** Where the first ChebConv's and the last Linear's products ran ('onnxruntime' on wasm/cpu). */
+  projectionEngine: string;
   /** Graph construction, z-scoring and one epoch (what `fit` with epochs = 1 costs). */
   fitSeconds: number;
   /** The epoch alone (the training loop's own timer). */
@@ -93,6 +97,7 @@ export async function benchChebnetEpoch(options: ChebnetEpochBenchOptions = {}, 
     epochs: 1,
     validationFraction: 0,
     patience: 0,
+    ...(options.projectionEngine ? { projectionEngine: options.projectionEngine } : {}),
     ...(options.batchSize ? { batchSize: options.batchSize } : {}),
     ...(options.hidden ? { hidden: options.hidden } : {}),
     ...(options.dense ? { dense: options.dense } : {}),
@@ -100,7 +105,7 @@ export async function benchChebnetEpoch(options: ChebnetEpochBenchOptions = {}, 
   const started = performance.now();
   const fitted = await (await chebnetFactory.create(o as unknown as Record<string, unknown>, svc)).fit(X, Y, { seed: options.seed ?? 0, atlas });
   const fitSeconds = (performance.now() - started) / 1000;
-  const summary = fitted.summary as { seconds: number; parameters: number; backend: string; graph: { edges: string[] } };
+  const summary = fitted.summary as { seconds: number; parameters: number; backend: string; projectionEngine: string; graph: { edges: string[] } };
   const width = Math.max(roi.V1, roi.V2, roi.V3 + roi.hV4);
   const gflop = chebnetEpochFlops(rows, 3, width, o, targets) / 1e9;
   return {
@@ -111,6 +116,7 @@ export async function benchChebnetEpoch(options: ChebnetEpochBenchOptions = {}, 
     batchSize: o.batchSize,
     parameters: summary.parameters,
     backend: summary.backend,
+    projectionEngine: summary.projectionEngine,
     fitSeconds,
     epochSeconds: summary.seconds,
     gflop,

@@ -10,6 +10,7 @@ import type * as tfc from '@tensorflow/tfjs-core';
 import type { TfModule } from '../../core/compute/tfjs.js';
 import { linear, matMul } from '../../core/training/layers.js';
 import { init, type ParamStore } from '../../core/training/params.js';
+import type { Matrix } from '../../core/tensor.js';
 
 /** PyG's `glorot`: U(±√(6 / (fan_in + fan_out))). */
 export function glorotBound(inChannels: number, outChannels: number): number {
@@ -76,4 +77,38 @@ export class ChebConv {
     }
     return tf.reshape(tf.add(out, this.bias), [n, b, this.outChannels]) as tfc.Tensor3D;
   }
+}
+
+/**
+ * The input of a first-layer ChebConv as one product: for row b of x (B, inputs) and node n, row b·N + n holds
+ * [Z_0 | Z_1 | … | Z_(K−1)] for that node, Z_k = T_k(L̃)·F with F (N, W) the row's node features (voxel columns by
+ * `featureIndex`, which points at `inputs` for zero padding). Then Σ_k lins[k](Z_k) = P·[lins.0 lins.1 …]ᵀ.
+ * Zero entries of T_k are skipped (sparse graphs: T_0 = I, few edges).
+ */
+export function chebyshevTerms(x: Matrix, featureIndex: Int32Array, width: number, polynomials: Float64Array[]): Matrix {
+  const K = polynomials.length;
+  const nodes = featureIndex.length / width;
+  const cols = K * width;
+  const out = new Float32Array(x.rows * nodes * cols);
+  const features = new Float32Array(nodes * width);
+  for (let b = 0; b < x.rows; b++) {
+    const row = x.data.subarray(b * x.cols, (b + 1) * x.cols);
+    for (let i = 0; i < features.length; i++) {
+      const v = featureIndex[i]!;
+      features[i] = v < x.cols ? row[v]! : 0;
+    }
+    for (let n = 0; n < nodes; n++) {
+      const base = (b * nodes + n) * cols;
+      polynomials.forEach((T, k) => {
+        const target = out.subarray(base + k * width, base + (k + 1) * width);
+        for (let m = 0; m < nodes; m++) {
+          const t = T[n * nodes + m]!;
+          if (t === 0) continue;
+          const source = features.subarray(m * width, (m + 1) * width);
+          for (let j = 0; j < width; j++) target[j]! += t * source[j]!;
+        }
+      });
+    }
+  }
+  return { rows: x.rows * nodes, cols, data: out };
 }

@@ -52,10 +52,10 @@ export function scaledLaplacian(nodes: number, edges: readonly WeightedEdge[], l
 }
 
 /**
- * T_k(L̃) for k < K as dense matrices, by T0 = I, T1 = L̃, Tk = 2 L̃ T(k−1) − T(k−2) — for inspection and tests;
- * the layer applies the same recursion to features.
+ * T_k(L̃) for k < K as dense matrices, by T0 = I, T1 = L̃, Tk = 2 L̃ T(k−1) − T(k−2): the first layer's Chebyshev
+ * terms T_k(L̃)·X for the ONNX Runtime engine (chebyshevTerms); the layer applies the same recursion to features.
  */
-export function chebyshevPolynomials(op: ChebyshevOperator, K: number): Float64Array[] {
+export function chebyshevPolynomials(op: Pick<ChebyshevOperator, 'nodes' | 'scaled'>, K: number): Float64Array[] {
   const n = op.nodes;
   const identity = new Float64Array(n * n);
   for (let i = 0; i < n; i++) identity[i * n + i] = 1;

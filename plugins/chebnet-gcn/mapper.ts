@@ -63,6 +63,7 @@ export function chebnetSpec(graph?: RoiGraph): NeuralSpec<ChebnetOptions> {
       const net = new ChebnetGcn(store, { scaled: op.scaled, nodeVoxels: nodes.map((n) => n.voxels) }, shapes.inputs, shapes.outputs, options);
       return {
         forward: (x, ctx) => net.forward(x, ctx),
+        inputProjection: net.inputProjection(),
         save: (dir) => writeGraphFiles(dir, g),
         summary: { graph: graphSummary(g, op) },
       };

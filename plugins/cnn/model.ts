@@ -5,19 +5,19 @@
  */
 import type * as tfc from '@tensorflow/tfjs-core';
 import { UserError } from '../../core/errors.js';
-import type { TfModule } from '../../core/compute/tfjs.js';
 import { BatchNorm1d, Conv1d, Linear, linear, type ForwardContext } from '../../core/training/layers.js';
 import type { ModelShapes, NeuralModel } from '../../core/training/neural-mapper.js';
 import type { ParamStore } from '../../core/training/params.js';
-import { conv1dChannelsLast } from './conv.js';
+import { checkpoint } from './checkpoint.js';
+import { positionsHidden } from './positions-head.js';
 import type { CnnArchitecture } from './presets.js';
 
 type Layer = (x: tfc.Tensor, ctx: ForwardContext) => tfc.Tensor;
 
-/** Conv1d's parameters (names, shapes, PyTorch init) applied channels-last with a wasm-trainable gradient. */
-function convLayer(store: ParamStore, name: string, inChannels: number, outChannels: number, kernel: number, stride = 1, padding = 0): Layer {
-  const conv = new Conv1d(store, name, inChannels, outChannels, kernel, { stride, padding });
-  return (x) => conv1dChannelsLast(store.tf, x, conv.weight, conv.bias, { stride, padding });
+/** PyTorch's Conv1d (names, shapes, init) on channels-last activations; `relu` fuses the ReLU that follows it. */
+function convLayer(store: ParamStore, name: string, inChannels: number, outChannels: number, kernel: number, stride = 1, padding = 0, relu = false): Layer {
+  const conv = new Conv1d(store, name, inChannels, outChannels, kernel, { stride, padding, channelsLast: true, activation: relu ? 'relu' : undefined });
+  return (x) => conv.apply(x);
 }
 
 /** BatchNorm1d over (B, L, C): statistics per channel over batch and positions, as PyTorch on (B, C, L). */
@@ -33,17 +33,14 @@ function batchNormLayer(store: ParamStore, name: string, channels: number): Laye
  * `batchNorm`. Children are numbered as PyTorch numbers them, ReLUs included (net.0, net.2, net.4 without BatchNorm).
  */
 export function residualBranch(store: ParamStore, arch: Pick<CnnArchitecture, 'channels' | 'branchKernels' | 'branchReluLast' | 'batchNorm'>): Layer {
-  const { tf } = store;
   const layers: Layer[] = [];
   let index = 0;
   arch.branchKernels.forEach((k, j) => {
     if (k % 2 !== 1) throw new Error(`residual kernels must be odd for 'same' padding, got ${k}`);
-    layers.push(convLayer(store, String(index++), arch.channels, arch.channels, k, 1, (k - 1) / 2));
     const last = j === arch.branchKernels.length - 1;
-    if (!last || arch.branchReluLast) {
-      layers.push((x) => tf.relu(x));
-      index++;
-    }
+    const relu = !last || arch.branchReluLast;
+    layers.push(convLayer(store, String(index++), arch.channels, arch.channels, k, 1, (k - 1) / 2, relu));
+    if (relu) index++; // the ReLU (fused into the convolution) is a child of PyTorch's Sequential
     if (arch.batchNorm) {
       layers.push(batchNormLayer(store, String(index++), arch.channels));
     }
@@ -76,27 +73,34 @@ export function buildCnn(store: ParamStore, shapes: ModelShapes, arch: CnnArchit
   // CS292F names the stem `conv1d`; Mind Reader nests it as encoder.0.0 (Sequential(Conv1d, ReLU)).
   const encoder = store.scope('encoder');
   const [stemStore, stemName] = arch.head === 'dense' ? [store, 'conv1d'] : [encoder.scope('0'), '0'];
-  const stem = convLayer(stemStore, stemName, 1, arch.channels, arch.stemKernel, arch.stemStride, stemPadding);
+  const stem = convLayer(stemStore, stemName, 1, arch.channels, arch.stemKernel, arch.stemStride, stemPadding, arch.stemRelu);
 
-  const branches: Layer[] = [];
+  // Each branch with the trainable tensors it reads (for checkpointing).
+  const branches: { apply: Layer; params: tfc.Variable[] }[] = [];
+  const withParams = (build: () => Layer) => {
+    const before = store.trainableVariables().length;
+    const apply = build();
+    return { apply, params: store.trainableVariables().slice(before) };
+  };
   if (arch.head === 'dense') {
-    const shared = arch.shareBlockWeights && arch.residualBlocks > 0 ? residualBranch(store.scope('net'), arch) : undefined;
-    for (let i = 0; i < arch.residualBlocks; i++) branches.push(shared ?? residualBranch(store.scope(`nets.${i}`), arch));
+    const shared = arch.shareBlockWeights && arch.residualBlocks > 0 ? withParams(() => residualBranch(store.scope('net'), arch)) : undefined;
+    for (let i = 0; i < arch.residualBlocks; i++) branches.push(shared ?? withParams(() => residualBranch(store.scope(`nets.${i}`), arch)));
   } else {
     if (arch.shareBlockWeights) throw new UserError('shareBlockWeights is only available for the CS292F presets', 'mapper cnn options');
-    for (let i = 0; i < arch.residualBlocks; i++) branches.push(residualBranch(encoder.scope(`${i + 1}`).scope('net'), arch));
+    for (let i = 0; i < arch.residualBlocks; i++) branches.push(withParams(() => residualBranch(encoder.scope(`${i + 1}`).scope('net'), arch)));
   }
+  const residualBlock = (branch: Layer): Layer => (h, ctx) => {
+    const y = tf.add(h, branch(h, ctx));
+    return arch.reluAfterSum ? tf.relu(y) : y;
+  };
 
   const head = arch.head === 'dense' ? denseHead(store, arch, positions, shapes.outputs) : positionsHead(store, encoder, arch, positions, shapes.outputs);
 
   const forward = (x: tfc.Tensor2D, ctx: ForwardContext): tfc.Tensor2D => {
     const padded = length > shapes.inputs ? tf.pad(x, [[0, 0], [0, length - shapes.inputs]]) : x;
     let h: tfc.Tensor = stem(tf.reshape(padded, [x.shape[0], length, 1]), ctx);
-    if (arch.stemRelu) h = tf.relu(h);
-    for (const branch of branches) {
-      h = tf.add(h, branch(h, ctx));
-      if (arch.reluAfterSum) h = tf.relu(h);
-    }
+    // Blocks are checkpointed in training: the backward pass recomputes them instead of keeping their insides.
+    for (const branch of branches) h = ctx.training ? checkpoint(tf, residualBlock(branch.apply), h, ctx, branch.params) : residualBlock(branch.apply)(h, ctx);
     return head(h, ctx);
   };
   return { forward, summary: { preset: arch.preset, positions } };
@@ -122,7 +126,8 @@ function denseHead(store: ParamStore, arch: CnnArchitecture, positions: number, 
 /**
  * Mind Reader: Conv1d(C→T, k1) as encoder.<blocks+1>, then on PyTorch's transpose (B, positions, T), i.e. with
  * positions as channels, ReLU · Conv1d(positions→H, k1) (`fc.1`) · ReLU · Conv1d(H→1, k1) (`fc.3`): per target
- * column a small dense net across the positions, computed as products with the (out, in, 1) kernels.
+ * column a small dense net across the positions. The part up to `fc.1` runs as `positionsHidden`, which never
+ * holds the (B, positions, T) activations whole (they do not fit the wasm heap at paper size).
  */
 function positionsHead(
   store: ParamStore,
@@ -132,18 +137,14 @@ function positionsHead(
   outputs: number,
 ): (h: tfc.Tensor, ctx: ForwardContext) => tfc.Tensor2D {
   const { tf } = store;
-  const toTargets = convLayer(encoder, String(arch.residualBlocks + 1), arch.channels, outputs, 1);
+  const toTargets = new Conv1d(encoder, String(arch.residualBlocks + 1), arch.channels, outputs, 1, { channelsLast: true });
   const fc = store.scope('fc');
   const hidden = new Conv1d(fc, '1', positions, arch.headHidden, 1);
   const last = new Conv1d(fc, '3', arch.headHidden, 1, 1);
-  return (h, ctx) => {
-    const t = tf.transpose(toTargets(h, ctx), [0, 2, 1]); // (B, L, T) → (B, T, positions)
-    const y1 = tf.relu(dense1x1(tf, tf.relu(t), hidden)); // (B, T, H)
-    return tf.reshape(dense1x1(tf, y1, last), [h.shape[0]!, outputs]);
+  const matrix = (conv: Conv1d) => tf.reshape(conv.weight, [conv.outChannels, conv.inChannels]) as tfc.Tensor2D;
+  return (h) => {
+    const z = positionsHidden(tf, h as tfc.Tensor3D, matrix(toTargets), toTargets.bias as tfc.Tensor1D, matrix(hidden), hidden.bias as tfc.Tensor1D);
+    const y1 = tf.relu(z); // (B, T, H)
+    return tf.reshape(linear(tf, y1, matrix(last), last.bias), [h.shape[0]!, outputs]);
   };
-}
-
-/** A k=1 Conv1d applied to PyTorch's transpose(1, 2) of x: x (B, T, in) → (B, T, out). */
-function dense1x1(tf: TfModule, x: tfc.Tensor, conv: Conv1d): tfc.Tensor {
-  return linear(tf, x, tf.reshape(conv.weight, [conv.outChannels, conv.inChannels]), conv.bias);
 }

@@ -79,20 +79,21 @@ function buildMiddle(store: ParamStore, o: GruOptions, features: number): Middle
     return { channels: features, apply: (h, ctx) => dropout1.apply(h, ctx) };
   }
   if (o.variant === 'cnn-hybrid') {
-    // (B, 1, 2H) read as PyTorch's (batch, channels = 1, length = 2H): two Conv1d + ReLU + MaxPool1d.
+    // (B, 1, 2H) read as PyTorch's (batch, channels = 1, length = 2H): two Conv1d + ReLU + MaxPool1d, computed
+    // channels-last (B, length, channels), which is also the steps-first layout the second GRU reads.
     const [c1, c2] = o.convChannels as [number, number];
     const pad = Math.floor(o.convKernel / 2);
-    const conv1 = new Conv1d(store, 'conv1', 1, c1, o.convKernel, { padding: pad });
-    const conv2 = new Conv1d(store, 'conv2', c1, c2, o.convKernel, { padding: pad });
-    const pool = new MaxPool1d(tf, o.poolSize);
+    const conv1 = new Conv1d(store, 'conv1', 1, c1, o.convKernel, { padding: pad, channelsLast: true, activation: 'relu' });
+    const conv2 = new Conv1d(store, 'conv2', c1, c2, o.convKernel, { padding: pad, channelsLast: true, activation: 'relu' });
+    const pool = new MaxPool1d(tf, o.poolSize, o.poolSize, { channelsLast: true });
     let length = features;
     for (let i = 0; i < 2; i++) length = Math.floor((length + 2 * pad - o.convKernel + 1 - o.poolSize) / o.poolSize) + 1;
     if (length < 1) throw new UserError(`convKernel ${o.convKernel} and poolSize ${o.poolSize} leave no steps of the ${features} features`, 'mapper gru');
     return {
       channels: c2,
       apply: (h) => {
-        const y = pool.apply(relu(tf, conv2.apply(pool.apply(relu(tf, conv1.apply(h))))));
-        return tf.transpose(y, [0, 2, 1]); // (B, length, c2): steps for the second GRU
+        const sequence = tf.reshape(h, [h.shape[0]!, features, 1]); // one channel, channels-last
+        return pool.apply(conv2.apply(pool.apply(conv1.apply(sequence)))); // (B, length, c2); ReLUs fused
       },
     };
   }

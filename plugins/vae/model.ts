@@ -1,14 +1,15 @@
 /**
  * CS292F's VAE mapper (seed 001 §2.5.2; subawocit/cs292f image_encoder.ipynb `Encoder`, `FBL`, `Decoder`): the
  * encoder maps fMRI to the mean and log-variance of a Gaussian over the TARGET latent; a sample z of it is decoded
- * back to the fMRI. Training minimises MSE(reconstruction, x)·reconstructionWeight + loss(z, target)
- * (+ klWeight·KL); prediction is the mean. Parameter names are the notebook's state_dict keys.
+ * back to the fMRI. Training minimises loss(z, target) + reconstructionWeight·MSE(reconstruction, x) (+ klWeight·KL),
+ * the last terms as the pass's auxiliary loss (core/training); prediction is the mean. Parameter names are the
+ * notebook's state_dict keys.
  */
 import type * as tfc from '@tensorflow/tfjs-core';
 import type { TfModule } from '../../core/compute/tfjs.js';
 import { Rng } from '../../core/rng.js';
 import { BatchNorm1d, Linear, type ForwardContext } from '../../core/training/layers.js';
-import { neuralMapperFactory, type ModelShapes, type NeuralModel, type NeuralSpec } from '../../core/training/neural-mapper.js';
+import { neuralMapperFactory, type ModelOutput, type ModelShapes, type NeuralModel, type NeuralSpec } from '../../core/training/neural-mapper.js';
 import { mixSeed, type ParamStore } from '../../core/training/params.js';
 import { VAE_TRAINING_DEFAULTS, type VaeOptions } from './schema.js';
 
@@ -45,7 +46,7 @@ export class DenseBlock {
   }
 }
 
-export class VaeNetwork implements NeuralModel {
+export class VaeNetwork implements NeuralModel<ModelOutput> {
   private readonly tf: TfModule;
   private readonly ln1: Linear;
   private readonly ln2: Linear;
@@ -92,19 +93,19 @@ export class VaeNetwork implements NeuralModel {
   terms(x: tfc.Tensor2D, eps: tfc.Tensor2D, ctx: ForwardContext): VaeTerms {
     const { tf } = this;
     const { mu, logVar } = this.encode(x);
-    const z = tf.add(mu, tf.mul(eps, tf.exp(tf.mul(logVar, 0.5)))) as tfc.Tensor2D;
+    const z = this.sample(mu, logVar, eps);
     const reconstruction = this.decode(z, ctx);
-    const reconstructionLoss = tf.mean(tf.squaredDifference(reconstruction, x)) as tfc.Scalar;
-    // As the notebook's commented-out KLD: −½·mean(1 + logσ² − μ² − σ²), a mean over batch and dimensions.
-    const kl = tf.mul(tf.mean(tf.sub(tf.sub(tf.add(1, logVar), tf.square(mu)), tf.exp(logVar))), -0.5) as tfc.Scalar;
-    return { mu, logVar, z, reconstruction, reconstructionLoss, kl };
+    return { mu, logVar, z, reconstruction, reconstructionLoss: mseLoss(tf, reconstruction, x), kl: klDivergence(tf, mu, logVar) };
   }
 
-  /** The full training loss for given noise (tests compare the trainer's gradients with this one's). */
-  trainingLoss(x: tfc.Tensor2D, eps: tfc.Tensor2D, targetLoss: (z: tfc.Tensor2D) => tfc.Scalar, ctx: ForwardContext): tfc.Scalar {
-    const { tf } = this;
-    const t = this.terms(x, eps, ctx);
-    return tf.addN([targetLoss(t.z), tf.mul(t.reconstructionLoss, this.arch.reconstructionWeight), tf.mul(t.kl, this.arch.klWeight)]) as tfc.Scalar;
+  /**
+   * A training-mode pass with the given noise: the sample z is the output (the trainer's loss(z, target)), and
+   * reconstructionWeight·MSE(decoder(z), x) + klWeight·KL is its auxiliary loss.
+   */
+  pass(x: tfc.Tensor2D, eps: tfc.Tensor2D, ctx: ForwardContext): ModelOutput {
+    const { mu, logVar } = this.encode(x);
+    const z = this.sample(mu, logVar, eps);
+    return { output: z, auxiliaryLoss: (rows) => this.auxiliaryLoss(rows, z, mu, logVar, ctx) };
   }
 
   /** Standard normal noise of the latent's shape, seeded by the pass (same context, same noise). */
@@ -116,37 +117,35 @@ export class VaeNetwork implements NeuralModel {
   }
 
   /**
-   * Evaluation: the mean μ. Training: the sample z, carrying the gradient of the reconstruction (and KL) terms,
-   * so that the shared trainer's loss(z, target) back-propagates the whole VAE objective (see README).
+   * Training: the sample z with the reconstruction (+ KL) loss. Evaluation: the mean μ, with the same loss for z = μ
+   * (the validation loss); prediction never asks for it, so it does not run the decoder.
    */
-  forward(x: tfc.Tensor2D, ctx: ForwardContext): tfc.Tensor2D {
-    if (!ctx.training) return this.encode(x).mu;
-    const t = this.terms(x, this.noise(x.shape[0], ctx), ctx);
-    return withAuxiliaryGradient(this.tf, t, x, this.arch);
+  forward(x: tfc.Tensor2D, ctx: ForwardContext): ModelOutput {
+    if (ctx.training) return this.pass(x, this.noise(x.shape[0], ctx), ctx);
+    const { mu, logVar } = this.encode(x);
+    return { output: mu, auxiliaryLoss: (rows) => this.auxiliaryLoss(rows, mu, mu, logVar, ctx) };
+  }
+
+  private sample(mu: tfc.Tensor2D, logVar: tfc.Tensor2D, eps: tfc.Tensor2D): tfc.Tensor2D {
+    const { tf } = this;
+    return tf.add(mu, tf.mul(eps, tf.exp(tf.mul(logVar, 0.5)))) as tfc.Tensor2D;
+  }
+
+  /** reconstructionWeight·MSE(decoder(z), x) + klWeight·KL; the KL term is left out of the graph at weight 0. */
+  private auxiliaryLoss(x: tfc.Tensor2D, z: tfc.Tensor2D, mu: tfc.Tensor2D, logVar: tfc.Tensor2D, ctx: ForwardContext): tfc.Scalar {
+    const { tf } = this;
+    const reconstruction = tf.mul(mseLoss(tf, this.decode(z, ctx), x), this.arch.reconstructionWeight) as tfc.Scalar;
+    return this.arch.klWeight > 0 ? (tf.add(reconstruction, tf.mul(klDivergence(tf, mu, logVar), this.arch.klWeight)) as tfc.Scalar) : reconstruction;
   }
 }
 
-/**
- * Returns z unchanged, but its backward pass also sends ∂(wᵣ·MSE(x̂, x) + w_kl·KL)/∂(x̂, μ, logσ²) into the
- * reconstruction, the mean and the log-variance. The trainer's loss sees only loss(z, target); with this the
- * gradient it applies is that of the whole objective. Closed forms, with N = rows × voxels and M = rows × dims:
- *   ∂MSE/∂x̂ = 2(x̂ − x)/N,   ∂KL/∂μ = μ/M,   ∂KL/∂logσ² = ½(exp(logσ²) − 1)/M.
- */
-export function withAuxiliaryGradient(tf: TfModule, t: VaeTerms, x: tfc.Tensor2D, arch: VaeArchitecture): tfc.Tensor2D {
-  const f = tf.customGrad((z, reconstruction, mu, logVar, save) => {
-    (save as tfc.GradSaveFunc)([reconstruction as tfc.Tensor, mu as tfc.Tensor, logVar as tfc.Tensor]);
-    return {
-      value: tf.clone(z as tfc.Tensor),
-      gradFunc: (dy: tfc.Tensor | tfc.Tensor[], saved: tfc.Tensor[]) => {
-        const [r, m, lv] = saved as [tfc.Tensor2D, tfc.Tensor2D, tfc.Tensor2D];
-        const dRecon = tf.mul(tf.sub(r, x), (2 * arch.reconstructionWeight) / r.size);
-        const dMu = tf.mul(m, arch.klWeight / m.size);
-        const dLogVar = tf.mul(tf.sub(tf.exp(lv), 1), (0.5 * arch.klWeight) / lv.size);
-        return [dy as tfc.Tensor, dRecon, dMu, dLogVar];
-      },
-    };
-  });
-  return f(t.z, t.reconstruction, t.mu, t.logVar) as tfc.Tensor2D;
+function mseLoss(tf: TfModule, a: tfc.Tensor, b: tfc.Tensor): tfc.Scalar {
+  return tf.mean(tf.squaredDifference(a, b)) as tfc.Scalar;
+}
+
+/** As the notebook's commented-out KLD: −½·mean(1 + logσ² − μ² − σ²), a mean over batch and dimensions. */
+function klDivergence(tf: TfModule, mu: tfc.Tensor2D, logVar: tfc.Tensor2D): tfc.Scalar {
+  return tf.mul(tf.mean(tf.sub(tf.sub(tf.add(1, logVar), tf.square(mu)), tf.exp(logVar))), -0.5) as tfc.Scalar;
 }
 
 export const vaeSpec: NeuralSpec<VaeOptions> = {

@@ -22,7 +22,7 @@ describe('chebnet-epoch bench', () => {
       cache: undefined as never,
     };
     const r = await benchChebnetEpoch({ trainRows: 40, roiVoxels: { V1: 12, V2: 9, V3: 5, hV4: 3 }, targets: 7, batchSize: 16, hidden: 8, dense: 16 }, services);
-    expect(r).toMatchObject({ trainRows: 40, voxels: 29, nodeWidth: 12, targets: 7, batchSize: 16, backend: 'wasm' });
+    expect(r).toMatchObject({ trainRows: 40, voxels: 29, nodeWidth: 12, targets: 7, batchSize: 16, backend: 'wasm', projectionEngine: 'onnxruntime' });
     // conv1 4 lins 8×12 + bias; conv 3 lins 8×8 + bias; bn weight + bias; nnconv, net (one shared block), downsample; fc.0, fc.2.
     expect(r.parameters).toBe(4 * 96 + 8 + 3 * 64 + 8 + 16 + (16 + 16) + (16 * 16 * 3 + 16) + (16 + 1) + (8 * 16 + 16) + (16 * 7 + 7));
     expect(r.edges.map((e) => e.replace(/ r=0\.\d{3}$/, ''))).toEqual(['V1→V2', 'V1→V3+hV4', 'V2→V3+hV4']);

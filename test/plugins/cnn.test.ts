@@ -186,6 +186,16 @@ describe('cnn gradients', () => {
       const worst = Math.max(...want.map((w, i) => Math.abs(got[i]! - w)));
       expect(worst / scale, e.name).toBeLessThan(1e-5);
     }
+    // The step moved BatchNorm's running statistics once (as one training forward pass does), although the
+    // backward pass recomputes each block.
+    const statistics = () => store.entries().filter((e) => /running_(mean|var)$/.test(e.name)).flatMap((e) => Array.from(e.variable.dataSync()));
+    const afterStep = statistics();
+    loadParams(store, c.params);
+    const before = statistics();
+    tf.tidy(() => model.forward(x, { training: true, seed: 1 }));
+    const once = statistics();
+    expect(Math.max(0, ...afterStep.map((v, i) => Math.abs(v - once[i]!)))).toBeLessThan(1e-6);
+    if (c.options.batchNorm) expect(Math.max(...afterStep.map((v, i) => Math.abs(v - before[i]!)))).toBeGreaterThan(1e-2);
     tf.dispose([x, y, value, ...Object.values(grads)]);
     store.dispose();
   });

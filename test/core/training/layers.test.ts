@@ -11,7 +11,9 @@ import {
   MaxPool1d,
   MultiheadAttention,
   ParamStore,
+  conv1dChannelsLast,
   cosine,
+  ensureGradients,
   infoNce,
   mse,
   mseCosine,
@@ -165,4 +167,89 @@ describe('Dropout', () => {
     expect(Array.from(drop.apply(x, { training: true, seed: 3 }).dataSync())).toEqual(Array.from(a));
     expect(Array.from(drop.apply(x, { training: true, seed: 4 }).dataSync())).not.toEqual(Array.from(a));
   });
+});
+
+/** PyTorch layout (B, C, L) → channels-last (B, L, C), as nested arrays. */
+const channelsLast = (x: unknown): number[][][] => (x as number[][][]).map((item) => item[0]!.map((_, l) => item.map((channel) => channel[l]!)));
+
+// Forward and autograd of sum(output · dy) against PyTorch (test/fixtures/training/conv1d.json), on both backends:
+// the convolution's gradient is ours (wasm has no filter-gradient kernel), so it is checked where it runs.
+describe.each(['cpu', 'wasm'])('Conv1d and MaxPool1d gradients equal PyTorch autograd (%s backend)', (backend) => {
+  const cases = JSON.parse(readFileSync('test/fixtures/training/conv1d.json', 'utf8')) as Record<string, Record<string, unknown>>;
+  beforeAll(async () => {
+    tf = (await createTensorflowProvider({ backend }).load()).tf;
+    await ensureGradients(tf);
+  });
+
+  const convCases = Object.keys(cases).filter((name) => !name.startsWith('maxpool'));
+  for (const name of convCases) {
+    for (const last of [false, true]) {
+      it(`${name} (${last ? 'channels-last' : 'channels-first'})`, () => {
+        const f = cases[name]!;
+        const store = new ParamStore(tf, 0);
+        const conv = new Conv1d(store, 'conv', f.in as number, f.out as number, f.kernel as number, {
+          stride: f.stride as number,
+          padding: f.padding as number,
+          channelsLast: last,
+        });
+        loadState(store, f.state_dict, 'conv.');
+        const layout = (v: unknown) => (last ? channelsLast(v) : v);
+        const x = tensor(layout(f.x));
+        const dy = tensor(layout(f.dy));
+        expectClose(conv.apply(x), layout(f.output));
+        const [gx, gw, gb] = tf.grads((xx: tfc.Tensor, w: tfc.Tensor, b: tfc.Tensor) => {
+          const y = conv1dChannelsLast(tf, last ? xx : tf.transpose(xx, [0, 2, 1]), w, b, { stride: conv.stride, padding: conv.padding });
+          return tf.sum(tf.mul(last ? y : tf.transpose(y, [0, 2, 1]), dy));
+        })([x, conv.weight, conv.bias!]);
+        expectClose(gx!, layout(f.grad_x), 1e-4);
+        expectClose(gw!, f.grad_weight, 1e-4);
+        expectClose(gb!, f.grad_bias, 1e-4);
+        // The layer itself (its transposes included) gives the same input gradient.
+        const [gLayer] = tf.grads((xx: tfc.Tensor) => tf.sum(tf.mul(conv.apply(xx), dy)))([x]);
+        expectClose(gLayer!, layout(f.grad_x), 1e-4);
+        // activation 'relu' (fused into the kernel) equals ReLU after the checked convolution, gradients included.
+        const fused = new Conv1d(store, 'fused', f.in as number, f.out as number, f.kernel as number, {
+          stride: f.stride as number,
+          padding: f.padding as number,
+          channelsLast: last,
+          activation: 'relu',
+        });
+        fused.weight.assign(conv.weight);
+        fused.bias!.assign(conv.bias!);
+        const unfusedOut = tf.relu(conv.apply(x));
+        expect(unfusedOut.min().dataSync()[0]).toBe(0); // some positions are cut
+        expectClose(fused.apply(x), unfusedOut.arraySync());
+        // Gradients with respect to x and to the layer's own weight and bias (read by the layer, passed as tensors).
+        const lossOf = (layer: (t: tfc.Tensor) => tfc.Tensor) => (...xs: tfc.Tensor[]) => tf.sum(tf.mul(layer(xs[0]!), dy));
+        const want = tf.grads(lossOf((t) => tf.relu(conv.apply(t))))([x, conv.weight, conv.bias!]);
+        const got = tf.grads(lossOf((t) => fused.apply(t)))([x, fused.weight, fused.bias!]);
+        got.forEach((g, i) => expectClose(g, want[i]!.arraySync(), 1e-4));
+      });
+    }
+  }
+
+  it('Conv1d without bias has only a weight, named as PyTorch', () => {
+    const store = new ParamStore(tf, 0);
+    new Conv1d(store, 'c', 2, 3, 5, { bias: false });
+    expect(store.entries().map((e) => [e.name, e.variable.shape])).toEqual([['c.weight', [3, 2, 5]]]);
+  });
+
+  it('Conv1d refuses an input of the wrong layout or a length shorter than the kernel', () => {
+    const store = new ParamStore(tf, 0);
+    const conv = new Conv1d(store, 'c', 2, 3, 5, { channelsLast: true });
+    expect(() => conv.apply(tf.zeros([1, 2, 8]))).toThrow(/expects \(B, L, C\) with C = 2, got shape \[1, 2, 8\]/);
+    expect(() => conv.apply(tf.zeros([1, 4, 2]))).toThrow(/length 4 \(\+ padding 0\) is shorter than the kernel 5/);
+  });
+
+  for (const last of [false, true]) {
+    it(`MaxPool1d(3, stride 2) forward and gradient (${last ? 'channels-last' : 'channels-first'})`, () => {
+      const f = cases.maxpool_k3_s2!;
+      const layout = (v: unknown) => (last ? channelsLast(v) : v);
+      const pool = new MaxPool1d(tf, f.kernel as number, f.stride as number, { channelsLast: last });
+      const x = tensor(layout(f.x));
+      expectClose(pool.apply(x), layout(f.output));
+      const [gx] = tf.grads((xx: tfc.Tensor) => tf.sum(tf.mul(pool.apply(xx), tensor(layout(f.dy)))))([x]);
+      expectClose(gx!, layout(f.grad_x));
+    });
+  }
 });
