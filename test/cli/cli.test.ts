@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const BIN = resolve('cli/bin/neurodecode.js');
 const KNN = resolve('test/fixtures/knn-mapper-plugin');
+const MLP = resolve('test/fixtures/mlp-mapper-plugin');
 let tmp: string;
 
 async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -89,5 +90,15 @@ describe('neurodecode CLI', () => {
     expect(second.code).toBe(0);
     expect(second.stderr).toMatch(/ridge → pixels: re-used fitted model from cache, re-used predictions from cache/);
     expect(second.stdout).toMatch(/knn→pixels/);
+  });
+
+  it('trains an external neural mapper built on the training core, loaded with --plugin', async () => {
+    const { code, stdout } = await cli(['compare', join(MLP, 'pipeline.json'), '--plugin', MLP, '--out', join(tmp, 'mlp'), '--json']);
+    expect(code).toBe(0);
+    const result = JSON.parse(stdout) as { rows: Array<{ pipeline: string; metric: string; target: string; value: number; trivial: number }> };
+    const mse = result.rows.find((r) => r.metric === 'mse')!;
+    expect(mse.pipeline).toBe('mlp→pca');
+    // Learned something: well below the mean-target predictor (22 vs 61 when written).
+    expect(mse.value).toBeLessThan(0.6 * mse.trivial);
   });
 });
