@@ -1,28 +1,15 @@
 /** The CLI as a user runs it: a child process, exit codes, stdout/stderr. */
-import { execFile } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../helpers/cli.js';
 
-const BIN = resolve('cli/bin/neurodecode.js');
 const KNN = resolve('test/fixtures/knn-mapper-plugin');
 const MLP = resolve('test/fixtures/mlp-mapper-plugin');
 let tmp: string;
 
-async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, [BIN, ...args, '--cache-dir', join(tmp, 'cache')], {
-      cwd: tmp,
-      maxBuffer: 64 * 1024 * 1024,
-    });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
+const cli = (args: string[]) => runCli(args, tmp);
 
 beforeAll(async () => {
   tmp = await mkdtemp(join(tmpdir(), 'nd-cli-'));

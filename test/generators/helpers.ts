@@ -1,26 +1,8 @@
 /** Shared by the generator tests: plugin services on the plain JS engine, with the log captured. */
-import { createJsLinalg } from '../../core/compute/linalg.js';
-import type { PluginServices } from '../../core/services.js';
-import { silentProgress } from '../../core/progress.js';
 import { Rng } from '../../core/rng.js';
 import type { ImageBatch } from '../../core/tensor.js';
 
-export function testServices(): PluginServices & { messages: string[] } {
-  const messages: string[] = [];
-  return {
-    messages,
-    log: {
-      info: (m) => messages.push(`info: ${m}`),
-      warn: (m) => messages.push(`warn: ${m}`),
-      debug: () => {},
-    },
-    progress: silentProgress,
-    linalg: createJsLinalg(),
-    onnx: undefined as never,
-    tensorflow: undefined as never,
-    cache: undefined as never,
-  };
-}
+export { testServices } from '../helpers/services.js';
 
 /**
  * `count` images around grey 0.5 made of `factors` random patterns with geometrically decaying strength

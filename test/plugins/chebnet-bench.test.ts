@@ -1,8 +1,6 @@
 /** The chebnet-epoch bench: its flop count by hand, and one run at a tiny size. */
 import { describe, expect, it } from 'vitest';
-import { createJsLinalg } from '../../core/compute/linalg.js';
-import { createTensorflowProvider } from '../../core/compute/tfjs.js';
-import { silentProgress } from '../../core/progress.js';
+import { testServices } from '../helpers/services.js';
 import { benchChebnetEpoch, chebnetEpochFlops } from '../../plugins/chebnet-gcn/bench.js';
 
 describe('chebnet-epoch bench', () => {
@@ -13,14 +11,8 @@ describe('chebnet-epoch bench', () => {
   });
 
   it('runs one epoch at a tiny size and reports it', async () => {
-    const services = {
-      log: { info: () => {}, warn: () => {}, debug: () => {} },
-      progress: silentProgress,
-      linalg: createJsLinalg(),
-      onnx: undefined as never,
-      tensorflow: createTensorflowProvider({ backend: 'wasm', env: {} }),
-      cache: undefined as never,
-    };
+    const services = testServices({ tfBackend: 'wasm' });
+
     const r = await benchChebnetEpoch({ trainRows: 40, roiVoxels: { V1: 12, V2: 9, V3: 5, hV4: 3 }, targets: 7, batchSize: 16, hidden: 8, dense: 16 }, services);
     expect(r).toMatchObject({ trainRows: 40, voxels: 29, nodeWidth: 12, targets: 7, batchSize: 16, backend: 'wasm', projectionEngine: 'onnxruntime' });
     // conv1 4 lins 8×12 + bias; conv 3 lins 8×8 + bias; bn weight + bias; nnconv, net (one shared block), downsample; fc.0, fc.2.

@@ -10,12 +10,10 @@ import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
 import type * as tfc from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createJsLinalg } from '../../core/compute/linalg.js';
+import { testServices } from '../helpers/services.js';
 import { createTensorflowProvider, type TfModule } from '../../core/compute/tfjs.js';
 import { isUserError } from '../../core/errors.js';
-import { silentProgress } from '../../core/progress.js';
 import { Rng } from '../../core/rng.js';
-import type { PluginServices } from '../../core/services.js';
 import type { Matrix } from '../../core/tensor.js';
 import { ensureGradients } from '../../core/training/gradients.js';
 import { ParamStore } from '../../core/training/params.js';
@@ -184,17 +182,8 @@ describe('the CS292F GNN against PyTorch', () => {
 
 // ───────────────────────────── through the plugin ─────────────────────────────
 
-function services(): PluginServices {
-  return {
-    log: { info: () => {}, warn: () => {}, debug: () => {} },
-    progress: silentProgress,
-    linalg: createJsLinalg(),
-    onnx: undefined as never,
-    // The backend users get without tfjs-node (the reference comparisons above run on cpu).
-    tensorflow: createTensorflowProvider({ backend: 'wasm', env: {} }),
-    cache: undefined as never,
-  };
-}
+// The backend users get without tfjs-node (the reference comparisons above run on cpu).
+const services = () => testServices({ tfBackend: 'wasm' });
 
 /** Defaults from the schema, with overrides (what the registry hands a factory). */
 function chebnetOptions(overrides: Record<string, unknown>): Record<string, unknown> {

@@ -4,11 +4,10 @@
  */
 import type * as tfc from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { testServices } from '../helpers/services.js';
 import { createLinalg } from '../../core/compute/linalg.js';
-import { createTensorflowProvider, type TfModule } from '../../core/compute/tfjs.js';
-import { silentProgress } from '../../core/progress.js';
+import type { TfModule } from '../../core/compute/tfjs.js';
 import { Rng } from '../../core/rng.js';
-import type { PluginServices } from '../../core/services.js';
 import type { Matrix } from '../../core/tensor.js';
 import { ensureGradients } from '../../core/training/gradients.js';
 import { matMul } from '../../core/training/layers.js';
@@ -21,14 +20,7 @@ import { ChebnetGcn, featureIndex } from '../../plugins/chebnet-gcn/model.js';
 import { chebnetOptionsSchema } from '../../plugins/chebnet-gcn/schema.js';
 
 let tf: TfModule;
-const services: PluginServices = {
-  log: { info: () => {}, warn: () => {}, debug: () => {} },
-  progress: silentProgress,
-  linalg: createLinalg(),
-  onnx: undefined as never,
-  tensorflow: createTensorflowProvider({ backend: 'wasm', env: {} }),
-  cache: undefined as never,
-};
+const services = testServices({ linalg: createLinalg(), tfBackend: 'wasm' });
 beforeAll(async () => {
   ({ tf } = await services.tensorflow.load());
   await ensureGradients(tf);

@@ -1,26 +1,13 @@
 /** The cnn and vae mappers through the CLI on the simulated dataset: a small experiment, cache reuse, bad options. */
-import { execFile } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { promisify } from 'node:util';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../helpers/cli.js';
 
-const BIN = resolve('cli/bin/neurodecode.js');
 let tmp: string;
 
-async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, [BIN, ...args, '--cache-dir', join(tmp, 'cache')], {
-      cwd: tmp,
-      maxBuffer: 64 * 1024 * 1024,
-    });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
+const cli = (args: string[]) => runCli(args, tmp);
 
 const dataset = { id: 'synthetic', options: { subjects: 1, trainImages: 80, testImages: 12, voxels: 300 } };
 const generator = { id: 'pca', options: { components: 8 } };

@@ -13,14 +13,13 @@ import { createTensorflowProvider, type TfModule } from '../../core/compute/tfjs
 import { UserError } from '../../core/errors.js';
 import { Rng } from '../../core/rng.js';
 import type { PluginServices } from '../../core/services.js';
-import type { Matrix } from '../../core/tensor.js';
 import { ensureGradients } from '../../core/training/gradients.js';
 import { ParamStore } from '../../core/training/params.js';
 import { cnnFactory } from '../../plugins/cnn/cnn.js';
 import { buildCnn, residualBranch } from '../../plugins/cnn/model.js';
 import { PRESET_ARCHITECTURES, type CnnPreset } from '../../plugins/cnn/presets.js';
 import { cnnArchitecture, resolveCnnOptions, type CnnInputOptions } from '../../plugins/cnn/schema.js';
-import { finiteDifferenceCheck, loadParams, maxRelativeError, tensorOf, valuesOf, type TensorJson } from '../fixtures/cnn/helpers.js';
+import { finiteDifferenceCheck, loadParams, maxRelativeError, randomDataset, tensorOf, valuesOf, type TensorJson } from '../fixtures/cnn/helpers.js';
 
 interface BlockCase {
   name: CnnPreset;
@@ -226,12 +225,7 @@ describe('cnn mapper (fit, predict, save, load)', () => {
   });
   afterAll(() => rm(tmp, { recursive: true, force: true }));
 
-  function dataset(rows: number, voxels: number, targets: number, seed: number): { X: Matrix; Y: Matrix } {
-    const rng = new Rng(seed);
-    const X = Float32Array.from({ length: rows * voxels }, () => rng.normal());
-    const Y = Float32Array.from({ length: rows * targets }, () => rng.normal());
-    return { X: { rows, cols: voxels, data: X }, Y: { rows, cols: targets, data: Y } };
-  }
+  const dataset = randomDataset;
 
   // Mind Reader's head sees each target through ReLU(positions): with too few positions whole (row, target)
   // pairs go dead, so its case has more voxels (its real input has 7,872 positions).

@@ -2,10 +2,11 @@
 import { execFile } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type * as tfc from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../helpers/cli.js';
 import { createLinalg } from '../../core/compute/linalg.js';
 import { createTensorflowProvider, type TfModule } from '../../core/compute/tfjs.js';
 import { readNpy, writeNpy } from '../../core/io/npy.js';
@@ -147,15 +148,8 @@ describe('engines', () => {
 });
 
 describe('gru through the CLI', () => {
-  const BIN = resolve('cli/bin/neurodecode.js');
-  const cli = async (args: string[]) => {
-    try {
-      const { stdout, stderr } = await promisify(execFile)(process.execPath, [BIN, ...args, '--cache-dir', join(tmp, 'cache')], { cwd: tmp, maxBuffer: 1 << 26 });
-      return { code: 0, stdout, stderr };
-    } catch (error) {
-      return error as { code: number; stdout: string; stderr: string };
-    }
-  };
+  const cli = (args: string[]) => runCli(args, tmp);
+
 
   it('is listed as a built-in mapper', async () => {
     const { code, stdout } = await cli(['plugins', 'list', '--json']);

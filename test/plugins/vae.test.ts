@@ -13,13 +13,12 @@ import { createLinalg } from '../../core/compute/linalg.js';
 import { createTensorflowProvider, type TfModule } from '../../core/compute/tfjs.js';
 import { Rng } from '../../core/rng.js';
 import type { PluginServices } from '../../core/services.js';
-import type { Matrix } from '../../core/tensor.js';
 import { ensureGradients } from '../../core/training/gradients.js';
 import { defaultTrainingOptions, passLoss } from '../../core/training/neural-mapper.js';
 import { ParamStore } from '../../core/training/params.js';
 import { DenseBlock, VaeNetwork, vaeFactory, type VaeArchitecture } from '../../plugins/vae/model.js';
 import { VAE_TRAINING_DEFAULTS, type VaeOptions } from '../../plugins/vae/schema.js';
-import { finiteDifferenceCheck, loadParams, maxRelativeError, tensorOf, valuesOf, type TensorJson } from '../fixtures/cnn/helpers.js';
+import { finiteDifferenceCheck, loadParams, maxRelativeError, randomDataset, tensorOf, valuesOf, type TensorJson } from '../fixtures/cnn/helpers.js';
 
 interface ModelCase {
   skips: boolean;
@@ -190,12 +189,7 @@ describe('vae mapper (fit, predict, save, load)', () => {
   });
   afterAll(() => rm(tmp, { recursive: true, force: true }));
 
-  function dataset(rows: number, voxels: number, targets: number, seed: number): { X: Matrix; Y: Matrix } {
-    const rng = new Rng(seed);
-    const X = Float32Array.from({ length: rows * voxels }, () => rng.normal());
-    const Y = Float32Array.from({ length: rows * targets }, () => rng.normal());
-    return { X: { rows, cols: voxels, data: X }, Y: { rows, cols: targets, data: Y } };
-  }
+  const dataset = randomDataset;
 
   function options(extra: Partial<VaeOptions>): Record<string, unknown> {
     const base: VaeOptions = {
