@@ -1,10 +1,10 @@
 /** Plugin services for unit tests: the plain JS engine (or the one given), the log captured, no cache. */
 import { createJsLinalg, type Linalg } from '../../core/compute/linalg.js';
-import { createTensorflowProvider, type TfBackendName } from '../../core/compute/tfjs.js';
+import { createTensorflowProvider, type TfBackendPreference } from '../../core/compute/tfjs.js';
 import { silentProgress } from '../../core/progress.js';
 import type { PluginServices } from '../../core/services.js';
 
-export function testServices(options: { linalg?: Linalg; tfBackend?: TfBackendName } = {}): PluginServices & { messages: string[] } {
+export function testServices(options: { linalg?: Linalg; tfBackend?: TfBackendPreference } = {}): PluginServices & { messages: string[] } {
   const messages: string[] = [];
   return {
     messages,

@@ -8,8 +8,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type * as tfc from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { testServices } from '../helpers/services.js';
 import { createLinalg } from '../../core/compute/linalg.js';
-import { createTensorflowProvider, type TfModule } from '../../core/compute/tfjs.js';
+import type { TfModule } from '../../core/compute/tfjs.js';
 import { UserError } from '../../core/errors.js';
 import { Rng } from '../../core/rng.js';
 import type { PluginServices } from '../../core/services.js';
@@ -46,15 +47,9 @@ const reference = JSON.parse(readFileSync(new URL('../fixtures/cnn/reference.jso
 let tf: TfModule;
 let services: PluginServices;
 beforeAll(async () => {
-  const tensorflow = createTensorflowProvider();
-  tf = (await tensorflow.load()).tf;
+  services = testServices({ linalg: createLinalg(), tfBackend: 'auto' });
+  tf = (await services.tensorflow.load()).tf;
   await ensureGradients(tf);
-  services = {
-    tensorflow,
-    linalg: createLinalg(),
-    log: { info() {}, warn() {}, debug() {} },
-    progress: { task: () => ({ tick() {}, done() {} }) },
-  } as unknown as PluginServices;
 });
 
 function architecture(options: CnnInputOptions) {

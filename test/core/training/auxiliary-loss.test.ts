@@ -5,9 +5,9 @@
  */
 import type * as tfc from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { testServices } from '../../helpers/services.js';
 import { createLinalg } from '../../../core/compute/linalg.js';
-import { createTensorflowProvider, type TfModule } from '../../../core/compute/tfjs.js';
-import { silentProgress } from '../../../core/progress.js';
+import type { TfModule } from '../../../core/compute/tfjs.js';
 import { Rng } from '../../../core/rng.js';
 import type { PluginServices } from '../../../core/services.js';
 import type { Matrix } from '../../../core/tensor.js';
@@ -88,12 +88,7 @@ const auxSpec: NeuralSpec<AuxOptions> = {
 let tf: TfModule;
 let services: PluginServices;
 beforeAll(async () => {
-  services = {
-    log: { info() {}, warn() {}, debug() {} },
-    progress: silentProgress,
-    linalg: createLinalg(),
-    tensorflow: createTensorflowProvider({ backend: 'wasm' }),
-  } as unknown as PluginServices;
+  services = testServices({ linalg: createLinalg(), tfBackend: 'wasm' });
   tf = (await services.tensorflow.load()).tf;
   await ensureGradients(tf);
 });

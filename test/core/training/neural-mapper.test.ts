@@ -4,10 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type * as tfc from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { testServices } from '../../helpers/services.js';
 import { createLinalg } from '../../../core/compute/linalg.js';
-import { createTensorflowProvider } from '../../../core/compute/tfjs.js';
 import { UserError } from '../../../core/errors.js';
-import { createProgress, silentProgress, type ProgressEvent } from '../../../core/progress.js';
+import { createProgress, type ProgressEvent } from '../../../core/progress.js';
 import { Rng } from '../../../core/rng.js';
 import type { PluginServices } from '../../../core/services.js';
 import type { Matrix } from '../../../core/tensor.js';
@@ -58,12 +58,7 @@ let services: PluginServices;
 let tmp: string;
 beforeAll(async () => {
   tmp = await mkdtemp(join(tmpdir(), 'nd-neural-'));
-  services = {
-    log: { info() {}, warn() {}, debug() {} },
-    progress: silentProgress,
-    linalg: createLinalg(),
-    tensorflow: createTensorflowProvider({ backend: 'wasm' }),
-  } as unknown as PluginServices;
+  services = testServices({ linalg: createLinalg(), tfBackend: 'wasm' });
 });
 afterAll(() => rm(tmp, { recursive: true, force: true }));
 
