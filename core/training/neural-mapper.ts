@@ -23,7 +23,7 @@ import { ensureGradients } from './gradients.js';
 import { ParamStore } from './params.js';
 import type { ForwardContext } from './layers.js';
 import { trainingOptionsProperties, type TrainingDefaults, type TrainingOptions } from './schema.js';
-import { projectionEngineFor, trainNetwork, type ForwardEngine } from './trainer.js';
+import { PREDICT_BATCH, projectionEngineFor, trainNetwork, type ForwardEngine } from './trainer.js';
 
 export const NEURAL_FORMAT = 'neurodecode-neural';
 export const NEURAL_FORMAT_VERSION = 1;
@@ -182,10 +182,13 @@ async function fitNeural<O extends TrainingOptions>(
   const Xs = options.standardize ? await services.linalg.subtractRow(X, stats.mean, reciprocal(stats.scale)) : X;
   const store = new ParamStore(tf, context.seed);
   const shapes = { inputs: X.cols, outputs: Y.cols };
-  const model = await spec.build(store, shapes, options, { tf, services, seed: context.seed, train: { X: Xs, Y } });
-  const engine = projectionEngineFor(options.projectionEngine, backend, model, services.linalg, options);
   const started = performance.now();
-  const result = await trainNetwork({ tf, store, model, engine, options, X: Xs, Y, seed: context.seed, signal: context.signal, progress: services.progress, label: `${spec.id} training` });
+  const { model, engine, result } = await translatingWasmOutOfMemory(backend, spec.id, 'training', options, async () => {
+    const model = await spec.build(store, shapes, options, { tf, services, seed: context.seed, train: { X: Xs, Y } });
+    const engine = projectionEngineFor(options.projectionEngine, backend, model, services.linalg, options);
+    const result = await trainNetwork({ tf, store, model, engine, options, X: Xs, Y, seed: context.seed, signal: context.signal, progress: services.progress, label: `${spec.id} training` });
+    return { model, engine, result };
+  });
   const summary = {
     ...result,
     seconds: Math.round((performance.now() - started) / 10) / 100,
@@ -195,7 +198,39 @@ async function fitNeural<O extends TrainingOptions>(
     ...(model.summary ?? {}),
   };
   services.log.debug(`${spec.id}: ${JSON.stringify(summary)}`);
-  return new FittedNeural(spec.id, options, shapes, stats, store, model, engine, context.seed, summary);
+  return new FittedNeural(spec.id, options, shapes, stats, store, model, engine, context.seed, summary, backend);
+}
+
+/**
+ * Whether an error is tfjs-backend-wasm's heap running out (it is capped at 4 GB): Emscripten reports it as a
+ * WebAssembly RuntimeError, 'memory access out of bounds' or 'Aborted(…)'.
+ */
+export function isWasmHeapExhaustion(error: unknown): boolean {
+  if (!(error instanceof Error) || error.name !== 'RuntimeError') return false;
+  return /memory access out of bounds/i.test(error.message) || /^Aborted\(/.test(error.message);
+}
+
+/** Runs work; on the wasm backend, turns heap exhaustion into a UserError that says what to change. */
+async function translatingWasmOutOfMemory<T>(backend: string, id: string, stage: 'training' | 'prediction', options: TrainingOptions, work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    if (backend !== 'wasm' || !isWasmHeapExhaustion(error)) throw error;
+    throw wasmOutOfMemoryError(id, stage, options, error as Error);
+  }
+}
+
+/** The UserError for heap exhaustion in a mapper's training or prediction. */
+export function wasmOutOfMemoryError(id: string, stage: 'training' | 'prediction', options: Pick<TrainingOptions, 'batchSize' | 'microBatchSize'>, error: Error): UserError {
+  const passRows = Math.min(options.microBatchSize ?? options.batchSize, options.batchSize);
+  const suggestion =
+    stage === 'training'
+      ? `set "microBatchSize" in the mapper's options below the rows per pass (now ${passRows}; e.g. ${Math.max(1, Math.floor(passRows / 4))}: same steps, passes of fewer rows), or lower batchSize (${options.batchSize})`
+      : `set "microBatchSize" in the mapper's options (prediction runs in passes of at most that many rows, else ${PREDICT_BATCH})`;
+  return new UserError(
+    `${stage} ran out of memory in the TensorFlow.js WebAssembly backend, whose heap is capped at 4 GB (${error.message.split('.')[0]}): ${suggestion}, or install @tensorflow/tfjs-node to run on native TensorFlow. The WebAssembly backend may be unusable for the rest of this process: run the command again after the change`,
+    `mapper ${id}`,
+  );
 }
 
 class FittedNeural implements FittedMapper {
@@ -209,6 +244,7 @@ class FittedNeural implements FittedMapper {
     private readonly engine: ForwardEngine,
     private readonly seed: number,
     readonly summary: Record<string, unknown>,
+    private readonly backend: string,
   ) {}
 
   async predict(X: Matrix): Promise<Matrix> {
@@ -216,7 +252,9 @@ class FittedNeural implements FittedMapper {
       throw new UserError(`the model was fitted on ${this.shapes.inputs} voxels, but X has ${X.cols} columns`, `mapper ${this.id}`);
     }
     const Xs = standardize(X, this.stats);
-    return this.engine.predict(this.store.tf, this.model, Xs, this.shapes.outputs);
+    return translatingWasmOutOfMemory(this.backend, this.id, 'prediction', this.options, () =>
+      this.engine.predict(this.store.tf, this.model, Xs, this.shapes.outputs, this.options.microBatchSize),
+    );
   }
 
   async save(dir: string): Promise<void> {
@@ -299,7 +337,7 @@ async function loadNeural<O extends TrainingOptions>(spec: NeuralSpec<O>, dir: s
   };
   const stats = { mean: await readStat('x-mean.npy'), scale: await readStat('x-scale.npy') };
   const engine = projectionEngineFor(options.projectionEngine, backend, model, services.linalg);
-  return new FittedNeural(spec.id, options, shapes, stats, store, model, engine, meta.seed, meta.summary);
+  return new FittedNeural(spec.id, options, shapes, stats, store, model, engine, meta.seed, meta.summary, backend);
 }
 
 /** Column mean and population std (scale 1 for constant columns, so they stay 0 after centring). */

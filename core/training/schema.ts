@@ -31,6 +31,12 @@ export interface TrainingOptions {
    * matrix products), TensorFlow.js on native tfjs-node backends.
    */
   projectionEngine: (typeof PROJECTION_ENGINES)[number];
+  /**
+   * Rows per forward/backward pass (absent: the whole batch in one pass). A step's gradients are accumulated over
+   * its passes, weighted by rows, so memory is bounded by the pass, not the batch; prediction and validation use
+   * passes of at most this many rows too.
+   */
+  microBatchSize?: number;
 }
 
 export type TrainingDefaults = Pick<TrainingOptions, 'learningRate' | 'batchSize' | 'epochs'> & Partial<TrainingOptions>;
@@ -60,6 +66,12 @@ export function trainingOptionsProperties(defaults: TrainingDefaults): Record<st
       enum: [...PROJECTION_ENGINES],
       default: defaults.projectionEngine ?? 'auto',
       description: 'engine of the first, data-facing matrix product (auto: ONNX Runtime on wasm/cpu backends)',
+    },
+    microBatchSize: {
+      type: 'integer',
+      minimum: 1,
+      description:
+        'rows per forward/backward pass (default: the whole batch): each step accumulates the passes\' row-weighted gradients, the same step as the whole batch for mean losses without BatchNorm (which then normalises each pass); bounds memory, e.g. on the 4 GB WebAssembly heap',
     },
   };
 }

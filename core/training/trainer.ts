@@ -10,6 +10,10 @@
  * ONNX Runtime: Z = P·Wᵀ there (P = X, or parameter-free inputs the model prepares from X once per fit), the rest
  * of the network and the loss in tfjs with Z as a variable, then dW = dZᵀ·P back on ONNX Runtime, and Adam updates
  * those weights in JS, every other variable in tfjs.
+ *
+ * Micro-batching (`microBatchSize`): a step's batch runs in passes of at most that many rows; each pass's
+ * gradients (tfjs here, the host weights' in the ONNX Runtime engine) are weighted by its share of the rows and
+ * summed, and Adam runs once per step. For a loss that is a mean over rows this is the whole-batch gradient.
  */
 import type * as tfc from '@tensorflow/tfjs-core';
 import type { TfModule } from '../compute/tfjs.js';
@@ -27,7 +31,7 @@ import { mixSeed, type ParamStore } from './params.js';
 import { lossFromOptions, type TrainingOptions } from './schema.js';
 
 /** Rows predicted per forward pass outside training. */
-const PREDICT_BATCH = 256;
+export const PREDICT_BATCH = 256;
 
 /** Evaluation mode (no dropout, running statistics). */
 const EVALUATION: ForwardContext = { training: false, seed: 0 };
@@ -37,6 +41,18 @@ export interface Batch {
   X: Matrix;
   prepared?: Matrix;
 }
+
+/**
+ * A pass's part of its step: `weight` = its rows / the step's rows (the factor of its gradients in the step's), and
+ * whether it is the step's last pass (the engine then applies the accumulated gradients of the weights it keeps).
+ */
+export interface PassShare {
+  weight: number;
+  last: boolean;
+}
+
+/** One pass that is the whole step. */
+const WHOLE_STEP: PassShare = { weight: 1, last: true };
 
 /** Outputs for rows, and the row-weighted mean of the passes' auxiliary losses (0 without). */
 export interface Evaluation {
@@ -50,17 +66,27 @@ export interface ForwardEngine {
   /**
    * Loss (target loss + the model's auxiliary loss) and gradients of one batch (keyed by variable name) for the
    * variables tfjs updates. An engine that keeps some weights itself (the ONNX Runtime input products) updates
-   * those here, with Adam as the optimizer does.
+   * those here, with Adam as the optimizer does: the pass's gradients for them, times `pass.weight`, are summed
+   * until the step's last pass, which applies the sum (default: the pass is the whole step). The returned loss
+   * and gradients are the pass's own, unweighted.
    */
-  step(tf: TfModule, model: NeuralModel, lossOf: (pred: tfc.Tensor2D) => tfc.Scalar, batch: Batch, ctx: ForwardContext, vars: tfc.Variable[]): Promise<{ loss: tfc.Scalar; grads: tfc.NamedTensorMap }>;
+  step(
+    tf: TfModule,
+    model: NeuralModel,
+    lossOf: (pred: tfc.Tensor2D) => tfc.Scalar,
+    batch: Batch,
+    ctx: ForwardContext,
+    vars: tfc.Variable[],
+    pass?: PassShare,
+  ): Promise<{ loss: tfc.Scalar; grads: tfc.NamedTensorMap }>;
   /** The parameter-free inputs this engine computes from rows once per fit (the projection's `prepareInputs`). */
   prepare?(model: NeuralModel, X: Matrix): Matrix | undefined;
   /** Rows of prepared inputs per row of X (1 when nothing is prepared). */
   rowsPerItem?(model: NeuralModel): number;
-  /** Outputs for rows (no training mode), batched. */
-  predict(tf: TfModule, model: NeuralModel, X: Matrix, outputs: number): Promise<Matrix>;
+  /** Outputs for rows (no training mode), in passes of at most `passRows` rows (default and cap PREDICT_BATCH). */
+  predict(tf: TfModule, model: NeuralModel, X: Matrix, outputs: number, passRows?: number): Promise<Matrix>;
   /** As predict, with the mean auxiliary loss of the evaluation-mode passes (for the validation loss). */
-  evaluate(tf: TfModule, model: NeuralModel, X: Matrix, outputs: number): Promise<Evaluation>;
+  evaluate(tf: TfModule, model: NeuralModel, X: Matrix, outputs: number, passRows?: number): Promise<Evaluation>;
   /** Writes weights the engine keeps back into the model's variables (before a snapshot, after training). */
   sync?(tf: TfModule, model: NeuralModel): void;
   /** Syncs, then drops training state (the engine reads the variables again from then on). */
@@ -105,19 +131,26 @@ const tensorflowEngine: ForwardEngine = {
     x.dispose();
     return { loss: value, grads };
   },
-  async predict(tf, model, X, outputs) {
-    return (await tensorflowEvaluate(tf, model, X, outputs, false)).prediction;
+  async predict(tf, model, X, outputs, passRows) {
+    return (await tensorflowEvaluate(tf, model, X, outputs, false, passRows)).prediction;
   },
-  evaluate: (tf, model, X, outputs) => tensorflowEvaluate(tf, model, X, outputs, true),
+  evaluate: (tf, model, X, outputs, passRows) => tensorflowEvaluate(tf, model, X, outputs, true, passRows),
 };
 
-function tensorflowEvaluate(tf: TfModule, model: NeuralModel, X: Matrix, outputs: number, withAuxiliary: boolean): Promise<Evaluation> {
-  return batchedEvaluate(X, outputs, async (rows) =>
+function tensorflowEvaluate(tf: TfModule, model: NeuralModel, X: Matrix, outputs: number, withAuxiliary: boolean, passRows: number | undefined): Promise<Evaluation> {
+  return batchedEvaluate(X, outputs, passRows, async (rows) =>
     tf.tidy(() => {
       const x = toTensor(tf, rows);
       return evaluated(tf, model.forward(x, EVALUATION), () => x, withAuxiliary);
     }),
   );
+}
+
+/** acc + weight·g, in place in acc (a new sum when acc is undefined; g itself when weight is 1). */
+function accumulate(acc: Float32Array | undefined, g: Float32Array, weight: number): Float32Array {
+  if (!acc) return weight === 1 ? g : g.map((v) => v * weight);
+  for (let i = 0; i < acc.length; i++) acc[i]! += weight * g[i]!;
+  return acc;
 }
 
 /**
@@ -139,6 +172,18 @@ class HostWeights {
   ) {
     this.m = new Float32Array(W.length);
     this.v = new Float32Array(W.length);
+  }
+
+  /** The step's gradient so far: the sum of its passes' weighted gradients. */
+  private pending: Float32Array | undefined;
+
+  /** Adds a pass's gradient, times its weight; the step's last pass then applies the sum (Adam). */
+  add(grad: Float32Array, pass: PassShare): void {
+    this.pending = accumulate(this.pending, grad, pass.weight);
+    if (!pass.last) return;
+    const sum = this.pending;
+    this.pending = undefined;
+    this.update(sum);
   }
 
   /** One Adam step as PyTorch's (L2 weight decay added to the gradient, bias-corrected moments). */
@@ -244,12 +289,12 @@ function onnxProjectionEngine(linalg: Linalg, adam: AdamSettings | undefined): F
     if (input) assignStacked(tf, model.inputProjection!.weights, input.W, stackOf(model));
     syncOutput(tf, model);
   };
-  const evaluate = (tf: TfModule, model: NeuralModel, X: Matrix, outputs: number, withAuxiliary: boolean): Promise<Evaluation> => {
+  const evaluate = (tf: TfModule, model: NeuralModel, X: Matrix, outputs: number, withAuxiliary: boolean, passRows: number | undefined): Promise<Evaluation> => {
     const projection = model.inputProjection!;
     // During training the output layer's weight is current only in the host copy: tfjs gets it first (the input
     // products read the host copy).
     syncOutput(tf, model);
-    return batchedEvaluate(X, outputs, async (rows) => {
+    return batchedEvaluate(X, outputs, passRows, async (rows) => {
       const Z = await products(model, prepare(model, rows));
       return tf.tidy(() => evaluated(tf, projection.forwardFromProducts(splitColumns(tf, toTensor(tf, Z), sizesOf(model)), EVALUATION), () => toTensor(tf, rows), withAuxiliary));
     });
@@ -258,7 +303,7 @@ function onnxProjectionEngine(linalg: Linalg, adam: AdamSettings | undefined): F
     name: 'onnxruntime',
     prepare: (model, X) => (model.inputProjection!.prepareInputs ? prepare(model, X) : undefined),
     rowsPerItem,
-    async step(tf, model, lossOf, batch, ctx, vars) {
+    async step(tf, model, lossOf, batch, ctx, vars, pass = WHOLE_STEP) {
       const projection = model.inputProjection!;
       input ??= hostOf(projection.weights, stackOf(model));
       const head = projection.output;
@@ -316,15 +361,16 @@ function onnxProjectionEngine(linalg: Linalg, adam: AdamSettings | undefined): F
       z.dispose();
       const dWpending = linalg.gemm({ rows: Z.rows, cols: Z.cols, data: dZdata }, P, { transA: true }); // (stacked rows, cols)
       dWpending.catch(() => {});
-      // Adam in plain JS for the last layer, then the input weights.
-      if (pendingOutputUpdate) output!.update((await pendingOutputUpdate).data);
-      input.update((await dWpending).data);
+      // Adam in plain JS for the last layer, then the input weights (at the step's last pass; the products of its
+      // other passes used the same host weights).
+      if (pendingOutputUpdate) output!.add((await pendingOutputUpdate).data, pass);
+      input.add((await dWpending).data, pass);
       return { loss: value, grads };
     },
-    async predict(tf, model, X, outputs) {
-      return (await evaluate(tf, model, X, outputs, false)).prediction;
+    async predict(tf, model, X, outputs, passRows) {
+      return (await evaluate(tf, model, X, outputs, false, passRows)).prediction;
     },
-    evaluate: (tf, model, X, outputs) => evaluate(tf, model, X, outputs, true),
+    evaluate: (tf, model, X, outputs, passRows) => evaluate(tf, model, X, outputs, true, passRows),
     sync,
     finish(tf, model) {
       sync(tf, model);
@@ -358,11 +404,17 @@ function splitColumns(tf: TfModule, z: tfc.Tensor2D, sizes: number[]): tfc.Tenso
   });
 }
 
-async function batchedEvaluate(X: Matrix, outputs: number, run: (rows: Matrix) => Promise<{ y: tfc.Tensor2D; aux?: tfc.Scalar }>): Promise<Evaluation> {
+async function batchedEvaluate(
+  X: Matrix,
+  outputs: number,
+  passRows: number | undefined,
+  run: (rows: Matrix) => Promise<{ y: tfc.Tensor2D; aux?: tfc.Scalar }>,
+): Promise<Evaluation> {
   const out = new Float32Array(X.rows * outputs);
   let auxiliary = 0;
-  for (let start = 0; start < X.rows; start += PREDICT_BATCH) {
-    const end = Math.min(X.rows, start + PREDICT_BATCH);
+  const size = Math.min(PREDICT_BATCH, passRows ?? PREDICT_BATCH);
+  for (let start = 0; start < X.rows; start += size) {
+    const end = Math.min(X.rows, start + size);
     const rows = { rows: end - start, cols: X.cols, data: X.data.subarray(start * X.cols, end * X.cols) };
     const { y, aux } = await run(rows);
     out.set((await y.data()) as Float32Array, start * outputs);
@@ -421,6 +473,7 @@ export async function trainNetwork(input: TrainInput): Promise<TrainResult> {
       input.label,
     );
   }
+  refuseMicroBatchedInfoNce(options, input.label);
   const vars = store.trainableVariables();
   const optimizer = tf.train.adam(options.learningRate, 0.9, 0.999, 1e-8);
   const task = input.progress.task(input.label, options.epochs);
@@ -445,21 +498,29 @@ export async function trainNetwork(input: TrainInput): Promise<TrainResult> {
       for (const [b, batch] of batches(order, options.batchSize).entries()) {
         signal?.throwIfAborted();
         const rows = Int32Array.from(batch, (k) => train[k]!);
-        const Xb = rowsOf(X, rows);
-        const yb = tf.tensor2d(rowsOf(Y, rows).data, [rows.length, Y.cols], 'float32');
-        const ctx = { training: true, seed: mixSeed(seed, epoch, b) };
-        const inputs = { X: Xb, ...(prepared ? { prepared: itemRowsOf(prepared, rows, perItem) } : {}) };
-        const { loss, grads } = await engine.step(tf, model, (pred) => lossFn(tf, pred, yb), inputs, ctx, vars);
-        const value = (await loss.data())[0]!;
-        if (!Number.isFinite(value)) {
-          tf.dispose([loss, yb, ...Object.values(grads)]);
-          throw new UserError(
-            `the training loss became ${value} at epoch ${epoch}, batch ${b + 1}: lower learningRate (${options.learningRate}) or check the data for extreme values`,
-            input.label,
-          );
+        const passes = passesOf(rows, options.microBatchSize);
+        let value = 0;
+        let grads: tfc.NamedTensorMap = {};
+        for (const [p, passRows] of passes.entries()) {
+          const share: PassShare = { weight: passRows.length / rows.length, last: p === passes.length - 1 };
+          // Dropout masks: the batch's seed when it is one pass (as before micro-batching), one per pass otherwise.
+          const ctx = { training: true, seed: passes.length === 1 ? mixSeed(seed, epoch, b) : mixSeed(seed, epoch, b, p) };
+          const yb = tf.tensor2d(rowsOf(Y, passRows).data, [passRows.length, Y.cols], 'float32');
+          const inputs = { X: rowsOf(X, passRows), ...(prepared ? { prepared: itemRowsOf(prepared, passRows, perItem) } : {}) };
+          const pass = await engine.step(tf, model, (pred) => lossFn(tf, pred, yb), inputs, ctx, vars, share);
+          const passLoss = (await pass.loss.data())[0]!;
+          tf.dispose([pass.loss, yb]);
+          if (!Number.isFinite(passLoss)) {
+            tf.dispose([...Object.values(grads), ...Object.values(pass.grads)]);
+            throw new UserError(
+              `the training loss became ${passLoss} at epoch ${epoch}, batch ${b + 1}: lower learningRate (${options.learningRate}) or check the data for extreme values`,
+              input.label,
+            );
+          }
+          value += share.weight * passLoss;
+          grads = passes.length === 1 ? pass.grads : addWeighted(tf, grads, pass.grads, share.weight);
         }
         applyStep(tf, optimizer, grads, vars, options.weightDecay);
-        tf.dispose([loss, yb]);
         sum += value * rows.length;
         count += rows.length;
       }
@@ -468,7 +529,7 @@ export async function trainNetwork(input: TrainInput): Promise<TrainResult> {
       let status = `epoch ${epoch}/${options.epochs} loss ${trainLoss.toPrecision(4)}`;
       if (validation.length > 0) {
         // The validation loss is the evaluation-mode objective: loss over all held-out rows + the auxiliary loss.
-        const { prediction: pred, auxiliaryLoss } = await engine.evaluate(tf, model, Xval, Y.cols);
+        const { prediction: pred, auxiliaryLoss } = await engine.evaluate(tf, model, Xval, Y.cols, options.microBatchSize);
         const valLoss = auxiliaryLoss + tf.tidy(() => lossFn(tf, tf.tensor2d(pred.data, [pred.rows, pred.cols]), tf.tensor2d(Yval.data, [Yval.rows, Yval.cols])).dataSync()[0]!);
         if (!Number.isFinite(valLoss)) throw new UserError(`the validation loss became ${valLoss} at epoch ${epoch}`, input.label);
         validationHistory.push(valLoss);
@@ -508,6 +569,43 @@ export async function trainNetwork(input: TrainInput): Promise<TrainResult> {
     lossHistory,
     validationHistory,
   };
+}
+
+/**
+ * InfoNCE contrasts each row with the other rows of its pass: split into passes, a batch would lose most of its
+ * negatives and its step would no longer be the whole batch's, so the combination is refused.
+ */
+function refuseMicroBatchedInfoNce(options: TrainingOptions, where: string): void {
+  const m = options.microBatchSize;
+  if (m === undefined || m >= options.batchSize || !options.loss.includes('infonce')) return;
+  throw new UserError(
+    `microBatchSize ${m} < batchSize ${options.batchSize} with loss '${options.loss}': InfoNCE takes its negatives from the rows of one pass, so micro-batching would change the loss, not just split it; leave microBatchSize out, set it ≥ batchSize, or use a loss without InfoNCE`,
+    where,
+  );
+}
+
+/**
+ * A batch's rows in passes of at most `size` rows, as even as possible (no tiny last pass: BatchNorm cannot
+ * normalise one row); one pass when size is absent or at least the batch.
+ */
+export function passesOf(rows: Int32Array, size: number | undefined): Int32Array[] {
+  if (size === undefined || size >= rows.length) return [rows];
+  const count = Math.ceil(rows.length / size);
+  const out: Int32Array[] = [];
+  for (let p = 0; p < count; p++) out.push(rows.subarray(Math.floor((p * rows.length) / count), Math.floor(((p + 1) * rows.length) / count)));
+  return out;
+}
+
+/** sum + weight·grads, by variable name; disposes both inputs. */
+function addWeighted(tf: TfModule, sum: tfc.NamedTensorMap, grads: tfc.NamedTensorMap, weight: number): tfc.NamedTensorMap {
+  const out: tfc.NamedTensorMap = { ...sum };
+  for (const [name, g] of Object.entries(grads)) {
+    const prev = sum[name];
+    out[name] = tf.tidy(() => (prev ? tf.add(prev, tf.mul(g, weight)) : tf.mul(g, weight)));
+    prev?.dispose();
+    g.dispose();
+  }
+  return out;
 }
 
 /** Adam step, with PyTorch Adam's weight decay: the gradient gets + weightDecay · parameter. */
