@@ -24,11 +24,11 @@ import { Rng } from '../rng.js';
 import type { Matrix } from '../tensor.js';
 import type { ForwardContext } from './layers.js';
 import { passLoss, splitPass, type NeuralModel as Model, type PassResult } from './neural-mapper.js';
+import { mixSeed, type ParamStore } from './params.js';
+import { lossFromOptions, type TrainingOptions } from './schema.js';
 
 /** Any model, whatever its passes return. */
 type NeuralModel = Model<PassResult>;
-import { mixSeed, type ParamStore } from './params.js';
-import { lossFromOptions, type TrainingOptions } from './schema.js';
 
 /** Rows predicted per forward pass outside training. */
 export const PREDICT_BATCH = 256;
