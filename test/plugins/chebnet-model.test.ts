@@ -16,6 +16,7 @@ import { isUserError } from '../../core/errors.js';
 import { Rng } from '../../core/rng.js';
 import type { Matrix } from '../../core/tensor.js';
 import { ensureGradients } from '../../core/training/gradients.js';
+import { schemaDefaults } from '../../core/training/neural-mapper.js';
 import { ParamStore } from '../../core/training/params.js';
 import { ChebConv } from '../../plugins/chebnet-gcn/chebconv.js';
 import { scaledLaplacian } from '../../plugins/chebnet-gcn/laplacian.js';
@@ -187,12 +188,7 @@ const services = () => testServices({ tfBackend: 'wasm' });
 
 /** Defaults from the schema, with overrides (what the registry hands a factory). */
 function chebnetOptions(overrides: Record<string, unknown>): Record<string, unknown> {
-  const defaults = Object.fromEntries(
-    Object.entries(chebnetOptionsSchema.properties)
-      .filter(([, s]) => 'default' in s)
-      .map(([k, s]) => [k, (s as { default: unknown }).default]),
-  );
-  return { ...defaults, ...overrides };
+  return { ...schemaDefaults(chebnetOptionsSchema), ...overrides };
 }
 
 /** Three ROIs driven by one latent each (V1, V2 correlated), targets a nonlinear function of the latents. */

@@ -11,6 +11,7 @@ import { Rng } from '../../core/rng.js';
 import type { Matrix } from '../../core/tensor.js';
 import { ensureGradients } from '../../core/training/gradients.js';
 import { matMul } from '../../core/training/layers.js';
+import { schemaDefaults } from '../../core/training/neural-mapper.js';
 import { ParamStore } from '../../core/training/params.js';
 import { stackWeights } from '../../core/training/trainer.js';
 import { chebyshevTerms } from '../../plugins/chebnet-gcn/chebconv.js';
@@ -71,14 +72,9 @@ describe('the network from the projection equals the all-tfjs network', () => {
   });
 });
 
-/** Defaults from the schema, with overrides. */
+/** Defaults from the schema, with overrides (what the registry hands a factory). */
 function chebnetOptions(overrides: Record<string, unknown>): Record<string, unknown> {
-  const defaults = Object.fromEntries(
-    Object.entries(chebnetOptionsSchema.properties)
-      .filter(([, s]) => 'default' in s)
-      .map(([k, s]) => [k, (s as { default: unknown }).default]),
-  );
-  return { ...defaults, ...overrides };
+  return { ...schemaDefaults(chebnetOptionsSchema), ...overrides };
 }
 
 describe('engines', () => {
