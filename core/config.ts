@@ -16,13 +16,20 @@ export interface CoreConfig {
   /** TensorFlow.js backend preference (`auto` when unset). */
   backend?: string;
   verbose: boolean;
+  /** Named model folders from the config file: name → absolute folder (relative ones resolved against its folder). */
+  models?: Record<string, string>;
+  /** NEURODECODE_MODELS: a folder whose sub-folders are models named after them. */
+  modelsDir?: string;
 }
 
 interface ConfigFile {
   plugins?: string[];
   cacheDir?: string;
   backend?: string;
+  models?: Record<string, string>;
 }
+
+export const MODELS_ENV = 'NEURODECODE_MODELS';
 
 const configFileSchema = {
   type: 'object',
@@ -31,6 +38,12 @@ const configFileSchema = {
     plugins: { type: 'array', items: { type: 'string' }, description: 'external plugins: paths or npm package names' },
     cacheDir: { type: 'string' },
     backend: { enum: ['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] },
+    models: {
+      type: 'object',
+      description: 'pretrained model folders: name → folder path (relative to this file)',
+      propertyNames: { pattern: '^[A-Za-z0-9][A-Za-z0-9._-]*$' },
+      additionalProperties: { type: 'string', minLength: 1 },
+    },
   },
 };
 
@@ -54,8 +67,9 @@ export interface ConfigFlags {
   verbose?: boolean;
 }
 
-export function resolveConfig(flags: ConfigFlags, cwd = process.cwd()): CoreConfig {
+export function resolveConfig(flags: ConfigFlags, cwd = process.cwd(), env: NodeJS.ProcessEnv = process.env): CoreConfig {
   const file = readConfigFile(cwd);
+  const modelsDir = env[MODELS_ENV];
   const cacheDir = flags.noCache ? null : resolve(cwd, flags.cacheDir ?? file.cacheDir ?? DEFAULT_CACHE_DIR);
   return {
     cwd,
@@ -63,5 +77,7 @@ export function resolveConfig(flags: ConfigFlags, cwd = process.cwd()): CoreConf
     plugins: [...(file.plugins ?? []), ...(flags.plugins ?? [])],
     backend: flags.backend ?? file.backend,
     verbose: flags.verbose ?? false,
+    models: Object.fromEntries(Object.entries(file.models ?? {}).map(([name, dir]) => [name, resolve(cwd, dir)])),
+    modelsDir: modelsDir ? resolve(cwd, modelsDir) : undefined,
   };
 }

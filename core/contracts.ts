@@ -2,6 +2,8 @@
  * The four plugin kinds and the values that flow between them. Plugins depend on this file (and on the
  * services they are handed), never on core singletons.
  */
+import type { OnnxSignature } from './compute/onnx.js';
+import type { ModelLayout } from './models/folder.js';
 import type { ImageBatch, Matrix } from './tensor.js';
 import type { PluginServices } from './services.js';
 
@@ -43,9 +45,28 @@ export interface PluginRegistrar {
   metric(id: string, factory: MetricFactory): void;
 }
 
+/**
+ * A pretrained network a contribution needs, declared so that a run checks it before its first long step (a
+ * missing or mismatched model fails at start, not an hour in).
+ */
+export interface ModelRequirement {
+  /** What the network is for, in messages: e.g. `AlexNet feature network`. */
+  role: string;
+  /** A configured model name or a folder path: usually the plugin's `model` option, else its default name. */
+  model: string;
+  /** The folder's layout (default `neurodecode`: model.json + *.onnx). */
+  layout?: ModelLayout;
+  /** Graph role → the inputs the plugin feeds and the outputs it fetches (null: the graph must only exist and open). */
+  graphs: Record<string, OnnxSignature | null>;
+  /** How a user makes the folder, e.g. `python3 metrics/alexnet/export.py --out <folder>`. */
+  produce: string;
+}
+
 /** Factories receive options already validated against the schema, with its defaults filled in. */
 export interface Factory<T> {
   create(options: Options, services: PluginServices): T | Promise<T>;
+  /** The pretrained networks these options need (checked by the runner before any long step). */
+  models?(options: Options): ModelRequirement[];
 }
 
 // ───────────────────────────── Dataset ─────────────────────────────

@@ -9,6 +9,7 @@ import { createLinalg, type Linalg } from './compute/linalg.js';
 import { createOnnxSessions, type OnnxSessions } from './compute/onnx.js';
 import { createTensorflowProvider, type TensorflowProvider } from './compute/tfjs.js';
 import { createStderrLogger, type Logger } from './logging.js';
+import { ModelStore } from './models/store.js';
 import { loadBuiltinPlugins, loadExternalPlugin } from './plugin-loader.js';
 import { silentProgress, type Progress } from './progress.js';
 import { PluginRegistry } from './registry.js';
@@ -37,12 +38,16 @@ export async function createCore(config: CoreConfig, overrides: CoreOverrides = 
   container.bind<ArtifactCache>(TOKENS.Cache).toDynamicValue((ctx) => new ArtifactCache(config.cacheDir, ctx.get<Logger>(TOKENS.Logger)));
   container.bind<Linalg>(TOKENS.Linalg).toDynamicValue(() => createLinalg());
   container.bind<OnnxSessions>(TOKENS.Onnx).toDynamicValue(() => createOnnxSessions({}));
+  container
+    .bind<ModelStore>(TOKENS.Models)
+    .toDynamicValue((ctx) => new ModelStore({ cwd: config.cwd, configured: config.models ?? {}, modelsDir: config.modelsDir }, ctx.get<OnnxSessions>(TOKENS.Onnx)));
   container.bind<TensorflowProvider>(TOKENS.Tensorflow).toDynamicValue(() => createTensorflowProvider({ backend: config.backend }));
   container.bind<PluginServices>(TOKENS.Services).toDynamicValue((ctx) => ({
     log: ctx.get<Logger>(TOKENS.Logger),
     progress: ctx.get<Progress>(TOKENS.Progress),
     linalg: ctx.get<Linalg>(TOKENS.Linalg),
     onnx: ctx.get<OnnxSessions>(TOKENS.Onnx),
+    models: ctx.get<ModelStore>(TOKENS.Models),
     tensorflow: ctx.get<TensorflowProvider>(TOKENS.Tensorflow),
     cache: ctx.get<ArtifactCache>(TOKENS.Cache),
   }));

@@ -10,6 +10,7 @@ import type {
   Metric,
   MetricInput,
   MetricResult,
+  PluginKind,
   SubjectData,
 } from './contracts.js';
 import type { CacheOutcome } from './cache.js';
@@ -25,6 +26,7 @@ import type { ImageBatch, Matrix } from './tensor.js';
 import { checkFinite, checkFitInputs } from './validation.js';
 import { PACKAGE_VERSION } from './version.js';
 import { join } from 'node:path';
+import type { ModelStore } from './models/store.js';
 import type { PluginServices } from './services.js';
 import { TOKENS } from './tokens.js';
 
@@ -132,19 +134,37 @@ export class ExperimentRunner {
     private readonly options: RunOptions = {},
   ) {}
 
-  /** Checks every plugin id and option set before any long step starts. */
-  validate(spec: ExperimentSpec): void {
+  /**
+   * Checks every plugin id and option set, then every pretrained model the plugins declare (folder, layout, each
+   * graph opened and its signature compared), before any long step starts. The sessions stay open in the model
+   * store for the plugins that run them.
+   */
+  async validate(spec: ExperimentSpec): Promise<void> {
     const { registry } = this.core;
+    const models = this.core.container.get<ModelStore>(TOKENS.Models);
+    const checked = new Set<string>();
     for (const p of spec.pipelines) {
-      registry.resolveOptions('dataset', p.dataset.id, p.dataset.options);
-      registry.resolveOptions('generator', p.generator.id, p.generator.options);
-      for (const m of Object.values(p.mappers)) registry.resolveOptions('mapper', m.id, m.options);
-      for (const m of p.metrics) registry.resolveOptions('metric', m.id, m.options);
+      const refs: Array<[PluginKind, PluginRef]> = [
+        ['dataset', p.dataset],
+        ['generator', p.generator],
+        ...Object.values(p.mappers).map((m): [PluginKind, PluginRef] => ['mapper', m]),
+        ...p.metrics.map((m): [PluginKind, PluginRef] => ['metric', m]),
+      ];
+      for (const [kind, ref] of refs) {
+        const options = registry.resolveOptions(kind, ref.id, ref.options);
+        const needs = registry.factory(kind, ref.id).models?.(options) ?? [];
+        for (const requirement of needs) {
+          const key = JSON.stringify(requirement);
+          if (checked.has(key)) continue;
+          await models.require(requirement, `${kind} '${ref.id}' in ${p.name}`);
+          checked.add(key);
+        }
+      }
     }
   }
 
   async run(spec: ExperimentSpec): Promise<ExperimentResult> {
-    this.validate(spec);
+    await this.validate(spec);
     const rows: MetricRow[] = [];
     const outcomes: PipelineOutcome[] = [];
     const plan: Array<{ pipeline: PipelineSpec; subject: string }> = [];

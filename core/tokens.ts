@@ -9,6 +9,7 @@ export const TOKENS = {
   Linalg: Symbol.for('neurodecode.Linalg'),
   Onnx: Symbol.for('neurodecode.Onnx'),
   Tensorflow: Symbol.for('neurodecode.Tensorflow'),
+  Models: Symbol.for('neurodecode.Models'),
   Services: Symbol.for('neurodecode.Services'),
   Registry: Symbol.for('neurodecode.Registry'),
 } as const;

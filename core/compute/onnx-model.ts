@@ -32,6 +32,14 @@ export interface OnnxInitializer {
   name: string;
   dims: number[];
   data: Float32Array | Int32Array | BigInt64Array | Float64Array | Uint8Array;
+  /** Store the values in the external-data file instead of the .onnx (see `encodeOnnxModelWithExternalData`). */
+  external?: boolean;
+}
+
+/** Where an external initializer's bytes lie in the external-data file. */
+interface ExternalPlacement {
+  location: string;
+  offset: number;
 }
 
 export interface OnnxGraph {
@@ -131,7 +139,7 @@ function attribute(name: string, value: OnnxAttribute): Message {
   return m.int(20, 6);
 }
 
-function initializer(init: OnnxInitializer): Message {
+function initializer(init: OnnxInitializer, placement?: ExternalPlacement): Message {
   const type: OnnxElementType =
     init.data instanceof Float32Array ? 'float32'
     : init.data instanceof Float64Array ? 'float64'
@@ -141,11 +149,48 @@ function initializer(init: OnnxInitializer): Message {
   const m = new Message();
   for (const d of init.dims) m.int(1, d);
   m.int(2, ELEMENT_TYPE[type]).string(8, init.name);
-  return m.bytes(9, new Uint8Array(init.data.buffer, init.data.byteOffset, init.data.byteLength));
+  if (!placement) return m.bytes(9, new Uint8Array(init.data.buffer, init.data.byteOffset, init.data.byteLength));
+  // TensorProto.external_data (13): location/offset/length entries; data_location (14) = EXTERNAL.
+  const entry = (key: string, value: string) => new Message().string(1, key).string(2, value);
+  m.message(13, entry('location', placement.location));
+  m.message(13, entry('offset', String(placement.offset)));
+  m.message(13, entry('length', String(init.data.byteLength)));
+  return m.int(14, 1);
 }
 
-/** Serialises a graph as an ONNX ModelProto (IR version 8, default opset 17). */
+/** Serialises a graph as an ONNX ModelProto (IR version 8, default opset 17), every initializer inside it. */
 export function encodeOnnxModel(graph: OnnxGraph): Uint8Array {
+  if (graph.initializers?.some((i) => i.external)) {
+    throw new Error('internal: external initializers need encodeOnnxModelWithExternalData');
+  }
+  return encodeModel(graph, new Map());
+}
+
+/**
+ * Serialises a graph whose `external` initializers go to a separate data file, as exporters do for models over
+ * 2 GB (ONNX's external-data format). Write `data` next to the model as `location`; ONNX Runtime finds it there
+ * when the model is opened from its path.
+ */
+export function encodeOnnxModelWithExternalData(graph: OnnxGraph, location: string): { model: Uint8Array; data: Uint8Array } {
+  const placements = new Map<OnnxInitializer, ExternalPlacement>();
+  const chunks: Uint8Array[] = [];
+  let offset = 0;
+  for (const init of graph.initializers ?? []) {
+    if (!init.external) continue;
+    placements.set(init, { location, offset });
+    chunks.push(new Uint8Array(init.data.buffer, init.data.byteOffset, init.data.byteLength));
+    offset += init.data.byteLength;
+  }
+  const data = new Uint8Array(offset);
+  let at = 0;
+  for (const chunk of chunks) {
+    data.set(chunk, at);
+    at += chunk.length;
+  }
+  return { model: encodeModel(graph, placements), data };
+}
+
+function encodeModel(graph: OnnxGraph, placements: Map<OnnxInitializer, ExternalPlacement>): Uint8Array {
   const g = new Message();
   graph.nodes.forEach((node, index) => {
     const n = new Message();
@@ -157,7 +202,7 @@ export function encodeOnnxModel(graph: OnnxGraph): Uint8Array {
     g.message(1, n);
   });
   g.string(2, graph.name ?? 'graph');
-  for (const init of graph.initializers ?? []) g.message(5, initializer(init));
+  for (const init of graph.initializers ?? []) g.message(5, initializer(init, placements.get(init)));
   for (const input of graph.inputs) g.message(11, valueInfo(input));
   for (const output of graph.outputs) g.message(12, valueInfo(output));
   return new Message()

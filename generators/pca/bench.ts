@@ -28,7 +28,7 @@ export async function benchmarkPcaFit(
     ...defaultsOf(pcaOptionsSchema.properties),
     components,
   } as PcaOptions;
-  const services = { log: silentLogger, progress: silentProgress, linalg, onnx: undefined as never, tensorflow: undefined as never, cache: undefined as never };
+  const services = { log: silentLogger, progress: silentProgress, linalg, onnx: undefined as never, models: undefined as never, tensorflow: undefined as never, cache: undefined as never };
   const start = performance.now();
   const fitted = await new PcaGenerator(options, services).fit({ ids: [], images }, { seed });
   const fitSeconds = (performance.now() - start) / 1000;

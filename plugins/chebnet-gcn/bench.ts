@@ -71,6 +71,7 @@ export async function benchChebnetEpoch(options: ChebnetEpochBenchOptions = {}, 
     progress: silentProgress,
     linalg: createLinalg(),
     onnx: undefined as never,
+    models: undefined as never,
     tensorflow: createTensorflowProvider({ backend: options.backend }),
     cache: undefined as never,
   };

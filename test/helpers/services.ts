@@ -16,6 +16,7 @@ export function testServices(options: { linalg?: Linalg; tfBackend?: TfBackendPr
     progress: silentProgress,
     linalg: options.linalg ?? createJsLinalg(),
     onnx: undefined as never,
+    models: undefined as never,
     tensorflow: options.tfBackend ? createTensorflowProvider({ backend: options.tfBackend, env: {} }) : (undefined as never),
     cache: undefined as never,
   };

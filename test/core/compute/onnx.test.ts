@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Tensor } from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isUserError } from '../../../core/errors.js';
 import { checkSignature, createOnnxSessions, cudaProviderInstalled, type OnnxSignature } from '../../../core/compute/onnx.js';
 import { encodeOnnxModel } from '../../../core/compute/onnx-model.js';
+import { userErrorOf } from '../../helpers/errors.js';
 
 /** y = 2·x·Wᵀ + b with W = [[1,2,3],[4,5,6]], b = [0.5, -1]; the batch dimension is symbolic. */
 const gemmModel = encodeOnnxModel({
@@ -43,16 +43,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
-
-async function userErrorOf(promise: Promise<unknown> | (() => unknown)): Promise<Error> {
-  try {
-    await (typeof promise === 'function' ? promise() : promise);
-  } catch (error) {
-    expect(isUserError(error), String(error)).toBe(true);
-    return error as Error;
-  }
-  throw new Error('expected a UserError');
-}
 
 describe('createOnnxSessions', () => {
   const sessions = createOnnxSessions({ threads: 1 });

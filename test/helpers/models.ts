@@ -1,0 +1,124 @@
+/**
+ * Tiny model folders for tests, written with core's ONNX writer: the real layouts and signatures, a few bytes of
+ * weights, no Python.
+ */
+import { mkdir, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { encodeOnnxModel, encodeOnnxModelWithExternalData, type OnnxGraph } from '../../core/compute/onnx-model.js';
+import type { ModelManifest } from '../../core/models/manifest.js';
+
+/**
+ * features = 2 · (per-channel mean of image): image float32 [batch, channels, height, width] → features
+ * [batch, channels]. `external` puts the scale in an external-data file, as exporters do for large weights.
+ */
+export function featureGraph(options: { external?: boolean; channels?: number | string; inputName?: string } = {}): OnnxGraph {
+  const input = options.inputName ?? 'image';
+  return {
+    inputs: [{ name: input, type: 'float32', dims: ['batch', options.channels ?? 'channels', 'height', 'width'] }],
+    outputs: [{ name: 'features', type: 'float32', dims: ['batch', options.channels ?? 'channels'] }],
+    nodes: [
+      { op: 'GlobalAveragePool', inputs: [input], outputs: ['pooled'] },
+      { op: 'Flatten', inputs: ['pooled'], outputs: ['flat'] },
+      { op: 'Mul', inputs: ['flat', 'scale'], outputs: ['features'] },
+    ],
+    initializers: [{ name: 'scale', dims: [1], data: Float32Array.from([2]), external: options.external }],
+  };
+}
+
+/** Writes one .onnx (and its `<file>.data` when some initializer is external); returns the model's bytes. */
+export async function writeGraph(path: string, graph: OnnxGraph): Promise<Uint8Array> {
+  await mkdir(dirname(path), { recursive: true });
+  if (!graph.initializers?.some((i) => i.external)) {
+    const bytes = encodeOnnxModel(graph);
+    await writeFile(path, bytes);
+    return bytes;
+  }
+  const location = `${path.split('/').pop()!}.data`;
+  const { model, data } = encodeOnnxModelWithExternalData(graph, location);
+  await writeFile(path, model);
+  await writeFile(join(dirname(path), location), data);
+  return model;
+}
+
+/** The manifest entry a graph declares about itself (its own inputs and outputs). */
+function declared(file: string, graph: OnnxGraph): ModelManifest['graphs'][string] {
+  return { file, inputs: graph.inputs.map((v) => ({ ...v })), outputs: graph.outputs.map((v) => ({ ...v })) };
+}
+
+/** A neurodecode model folder: model.json + one .onnx per graph role (default: `features` ← featureGraph()). */
+export async function writeNeurodecodeFolder(
+  dir: string,
+  options: { graphs?: Record<string, OnnxGraph>; manifest?: (m: ModelManifest) => void } = {},
+): Promise<string> {
+  const graphs = options.graphs ?? { features: featureGraph() };
+  const manifest: ModelManifest = {
+    name: 'tiny-features',
+    source: { checkpoint: 'random initialisation (test)', sha256: null },
+    licence: 'MIT',
+    graphs: {},
+    preprocessing: { resize: 8 },
+  };
+  for (const [role, graph] of Object.entries(graphs)) {
+    await writeGraph(join(dir, `${role}.onnx`), graph);
+    manifest.graphs[role] = declared(`${role}.onnx`, graph);
+  }
+  options.manifest?.(manifest);
+  await writeFile(join(dir, 'model.json'), JSON.stringify(manifest, null, 2));
+  return dir;
+}
+
+/** A transformers.js CLIP folder: onnx/{vision,text}_model.onnx (+ the variants named), config.json, tokenizer.json. */
+export async function writeClipFolder(dir: string, options: { variants?: string[]; fullPrecision?: boolean } = {}): Promise<string> {
+  const vision: OnnxGraph = {
+    inputs: [{ name: 'pixel_values', type: 'float32', dims: ['batch_size', 3, 4, 4] }],
+    outputs: [{ name: 'image_embeds', type: 'float32', dims: ['batch_size', 3] }],
+    nodes: [
+      { op: 'GlobalAveragePool', inputs: ['pixel_values'], outputs: ['pooled'] },
+      { op: 'Flatten', inputs: ['pooled'], outputs: ['image_embeds'] },
+    ],
+  };
+  const text: OnnxGraph = {
+    inputs: [{ name: 'input_ids', type: 'int64', dims: ['batch_size', 'sequence_length'] }],
+    outputs: [{ name: 'text_embeds', type: 'float32', dims: ['batch_size', 'sequence_length'] }],
+    nodes: [{ op: 'Cast', inputs: ['input_ids'], outputs: ['text_embeds'], attributes: { to: 1 } }],
+  };
+  if (options.fullPrecision !== false) {
+    await writeGraph(join(dir, 'onnx', 'vision_model.onnx'), vision);
+    await writeGraph(join(dir, 'onnx', 'text_model.onnx'), text);
+  }
+  for (const variant of options.variants ?? []) await writeGraph(join(dir, 'onnx', `vision_model_${variant}.onnx`), vision);
+  await writeFile(join(dir, 'config.json'), JSON.stringify({ model_type: 'clip' }));
+  await writeFile(join(dir, 'tokenizer.json'), JSON.stringify({ model: { type: 'BPE' } }));
+  return dir;
+}
+
+/** A diffusers/optimum Stable Diffusion folder with tiny graphs of the real names; the UNet's weight in weights.pb. */
+export async function writeDiffusersFolder(dir: string): Promise<string> {
+  const identity = (input: string, output: string, dims: (number | string)[]): OnnxGraph => ({
+    inputs: [{ name: input, type: 'float32', dims }],
+    outputs: [{ name: output, type: 'float32', dims }],
+    nodes: [{ op: 'Mul', inputs: [input, 'w'], outputs: [output] }],
+    initializers: [{ name: 'w', dims: [1], data: Float32Array.from([1]) }],
+  });
+  await writeFile(join(await mkdirp(dir), 'model_index.json'), JSON.stringify({ _class_name: 'OnnxStableDiffusionPipeline' }));
+  await writeGraph(join(dir, 'text_encoder', 'model.onnx'), {
+    inputs: [{ name: 'input_ids', type: 'int32', dims: ['batch', 'sequence'] }],
+    outputs: [{ name: 'last_hidden_state', type: 'float32', dims: ['batch', 'sequence'] }],
+    nodes: [{ op: 'Cast', inputs: ['input_ids'], outputs: ['last_hidden_state'], attributes: { to: 1 } }],
+  });
+  const unet = identity('sample', 'out_sample', ['batch', 4, 'height', 'width']);
+  const { model, data } = encodeOnnxModelWithExternalData({ ...unet, initializers: [{ ...unet.initializers![0]!, external: true }] }, 'weights.pb');
+  await writeFile(join(await mkdirp(join(dir, 'unet')), 'model.onnx'), model);
+  await writeFile(join(dir, 'unet', 'weights.pb'), data);
+  await writeGraph(join(dir, 'vae_encoder', 'model.onnx'), identity('sample', 'latent_sample', ['batch', 3, 'height', 'width']));
+  await writeGraph(join(dir, 'vae_decoder', 'model.onnx'), identity('latent_sample', 'sample', ['batch', 4, 'height', 'width']));
+  await writeFile(join(await mkdirp(join(dir, 'scheduler')), 'scheduler_config.json'), JSON.stringify({ beta_start: 0.00085 }));
+  await writeFile(join(await mkdirp(join(dir, 'tokenizer')), 'vocab.json'), '{}');
+  await writeFile(join(dir, 'tokenizer', 'merges.txt'), '#version: 0.2\n');
+  return dir;
+}
+
+async function mkdirp(dir: string): Promise<string> {
+  await mkdir(dir, { recursive: true });
+  return dir;
+}
