@@ -2,6 +2,8 @@
 import Bench from './bench.js';
 import Compare from './compare.js';
 import DatasetsInspect from './datasets/inspect.js';
+import ModelsCheck from './models/check.js';
+import ModelsList from './models/list.js';
 import PluginsInspect from './plugins/inspect.js';
 import PluginsList from './plugins/list.js';
 import Run from './run.js';
@@ -13,4 +15,6 @@ export const COMMANDS = {
   'plugins:list': PluginsList,
   'plugins:inspect': PluginsInspect,
   'datasets:inspect': DatasetsInspect,
+  'models:list': ModelsList,
+  'models:check': ModelsCheck,
 };
