@@ -5,6 +5,10 @@ import { Rng } from '../../core/rng.js';
 import { ExperimentRunner } from '../../core/runner.js';
 import type { Matrix } from '../../core/tensor.js';
 import { makeTestCore, type TestCore } from '../helpers/core.js';
+import { featureGraph, writeNeurodecodeFolder } from '../helpers/models.js';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 
 /** A tiny linear "brain": voxels = W · pixels + noise, one NaN voxel; images 3×3 gray. */
 const tinyDataset: PluginModule = {
@@ -177,5 +181,67 @@ describe('ExperimentRunner', () => {
     const bad = spec();
     bad.pipelines[0]!.mappers['*'] = { id: 'ridge', options: { alpha: -1 } };
     await expect(new ExperimentRunner(core).run(bad)).rejects.toThrow(/mapper 'ridge' options: \/alpha: must be > 0/);
+  });
+});
+
+describe('ExperimentRunner: models the pipelines need are checked before the first long step', () => {
+  const plugin = resolve('test/fixtures/model-metric-plugin');
+  let models: string;
+  afterEach(async () => {
+    if (models) await rm(models, { recursive: true, force: true });
+  });
+
+  function modelSpec(metricOptions: Record<string, unknown> = {}): ExperimentSpec {
+    const s = spec();
+    s.pipelines[0]!.metrics = [{ id: 'feature-distance', options: metricOptions }];
+    return s;
+  }
+
+  async function runCollecting(s: ExperimentSpec) {
+    const events: string[] = [];
+    const runner = new ExperimentRunner(core!, { onEvent: (e) => events.push(e.message) });
+    return { events, outcome: runner.run(s) };
+  }
+
+  it('an unconfigured model is refused at start, naming it and how to name and make it', async () => {
+    core = await makeTestCore({ modules: [tinyDataset], plugins: [plugin] });
+    const { events, outcome } = await runCollecting(modelSpec());
+    await expect(outcome).rejects.toThrow(
+      /metric 'feature-distance' in p0: model 'tiny-features' is not configured; configured names: none\. Name it in neurodecode\.config\.json/,
+    );
+    await expect(outcome).rejects.toThrow(/make the folder with: writeNeurodecodeFolder/);
+    expect(events).toEqual([]); // no mapper was fitted
+  });
+
+  it('a configured folder that does not exist is refused at start, naming the file expected', async () => {
+    models = await mkdtemp(join(tmpdir(), 'nd-runner-models-'));
+    core = await makeTestCore({ modules: [tinyDataset], plugins: [plugin], models: { 'tiny-features': join(models, 'absent') } });
+    const { events, outcome } = await runCollecting(modelSpec());
+    await expect(outcome).rejects.toThrow(
+      `model 'tiny-features' (configured in neurodecode.config.json, for the test feature network) is missing: expected ${join(models, 'absent', 'model.json')}`,
+    );
+    expect(events).toEqual([]);
+  });
+
+  it('a configured model whose graph does not match what the plugin feeds is refused at start', async () => {
+    models = await mkdtemp(join(tmpdir(), 'nd-runner-models-'));
+    const dir = await writeNeurodecodeFolder(join(models, 'renamed'), { graphs: { features: featureGraph({ inputName: 'pixel_values' }) } });
+    core = await makeTestCore({ modules: [tinyDataset], plugins: [plugin], models: { 'tiny-features': dir } });
+    const { events, outcome } = await runCollecting(modelSpec());
+    await expect(outcome).rejects.toThrow(`${join(dir, 'features.onnx')}: model signature does not match: input 'image': missing`);
+    expect(events).toEqual([]);
+  });
+
+  it('a fine model runs: by configured name, and by folder path in the plugin option', async () => {
+    models = await mkdtemp(join(tmpdir(), 'nd-runner-models-'));
+    const dir = await writeNeurodecodeFolder(join(models, 'tiny'));
+    core = await makeTestCore({ modules: [tinyDataset], plugins: [plugin], models: { 'tiny-features': dir } });
+    const byName = await new ExperimentRunner(core).run(modelSpec());
+    const row = byName.rows.find((r) => r.metric === 'feature-distance')!;
+    expect(row).toMatchObject({ target: 'image', direction: 'lower', items: 10 });
+    // ridge recovers the images far better than the mean image, and so their features
+    expect(row.value!).toBeLessThan(0.5 * row.trivial!);
+    const byPath = await new ExperimentRunner(core).run(modelSpec({ model: dir }));
+    expect(byPath.rows.find((r) => r.metric === 'feature-distance')!.value).toBe(row.value);
   });
 });

@@ -11,10 +11,12 @@ export interface CliResult {
   stderr: string;
 }
 
-export async function runCli(args: string[], cwd: string): Promise<CliResult> {
+/** `env` adds variables to (or, as undefined, removes them from) the test process's environment. */
+export async function runCli(args: string[], cwd: string, env: Record<string, string | undefined> = {}): Promise<CliResult> {
   try {
     const { stdout, stderr } = await promisify(execFile)(process.execPath, [BIN, ...args, '--cache-dir', join(cwd, 'cache')], {
       cwd,
+      env: { ...process.env, ...env },
       maxBuffer: 64 * 1024 * 1024,
     });
     return { code: 0, stdout, stderr };

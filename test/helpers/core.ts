@@ -11,7 +11,9 @@ export interface TestCore extends Core {
   cleanup(): Promise<void>;
 }
 
-export async function makeTestCore(options: { cacheDir?: string | null; plugins?: string[]; modules?: PluginModule[] } = {}): Promise<TestCore> {
+export async function makeTestCore(
+  options: { cacheDir?: string | null; plugins?: string[]; modules?: PluginModule[]; models?: Record<string, string>; modelsDir?: string } = {},
+): Promise<TestCore> {
   const tmp = await mkdtemp(join(tmpdir(), 'nd-test-'));
   const warnings: string[] = [];
   const logger: Logger = { info: () => {}, debug: () => {}, warn: (m) => warnings.push(m) };
@@ -21,6 +23,8 @@ export async function makeTestCore(options: { cacheDir?: string | null; plugins?
       cacheDir: options.cacheDir === undefined ? join(tmp, 'cache') : options.cacheDir,
       plugins: options.plugins ?? [],
       verbose: false,
+      models: options.models,
+      modelsDir: options.modelsDir,
     },
     { logger },
   );

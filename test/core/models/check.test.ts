@@ -111,3 +111,24 @@ describe('models list', () => {
     ]);
   });
 });
+
+describe('ModelStore.require (the pre-run check)', () => {
+  const requirement = (model: string, graphs: Record<string, null> = { features: null }) => ({ role: 'feature network', model, graphs, produce: 'python3 metrics/x/export.py --out <folder>' });
+
+  it('keeps the sessions it opened for the plugin that runs them', async () => {
+    const dir = await writeNeurodecodeFolder(fresh());
+    const store = storeFor({ tiny: dir });
+    const folder = await store.require(requirement('tiny'), "metric 'x'");
+    expect(await store.session(folder.graphs.features!)).toBe(await store.session(folder.graphs.features!));
+    expect(await store.folder('tiny', 'x')).toBe(folder);
+  });
+
+  it('refuses a folder in another layout than the plugin reads, and a graph role the folder lacks', async () => {
+    const clip = await writeClipFolder(fresh());
+    const wrongLayout = await userErrorOf(storeFor({ clip }).require(requirement('clip'), "metric 'x'"));
+    expect(wrongLayout.message).toContain(`metric 'x', model 'clip' (feature network): expected a neurodecode model folder (model.json), found a transformers-js one at ${clip}`);
+    const dir = await writeNeurodecodeFolder(fresh());
+    const noRole = await userErrorOf(storeFor({ tiny: dir }).require(requirement('tiny', { features: null, pool3: null }), "metric 'x'"));
+    expect(noRole.message).toContain(`the folder ${dir} has no graph 'pool3' (it has features); make it with: python3 metrics/x/export.py`);
+  });
+});
