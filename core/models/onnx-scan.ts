@@ -3,7 +3,9 @@
  * reference, before ONNX Runtime sees it: ModelProto.graph (7) → GraphProto.initializer (5) → TensorProto
  * external_data (13, {key 1, value 2}) and data_location (14). Every other field, raw_data included, is skipped
  * by its length without being read, so a 500 MB graph costs a few reads. A file that ends inside a field is
- * reported as truncated (ORT's own message for that is an opaque protobuf error).
+ * reported as truncated (ORT's own message for that is an opaque protobuf error). Exporters put external data
+ * only on top-level initializers (torch.onnx, onnx.save_model, optimum); tensors inside node attributes, sparse
+ * initializers and sub-graphs are not scanned, and ORT's own error still names the file for those.
  */
 import { open, stat, type FileHandle } from 'node:fs/promises';
 import { dirname, isAbsolute, join, normalize } from 'node:path';
