@@ -3,7 +3,7 @@ import tseslint from 'typescript-eslint';
 import globals from 'globals';
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', '.neurodecode/**', 'neurodecode-results/**', 'coverage/**', '.scratch/**'] },
+  { ignores: ['node_modules/**', 'dist/**', '.neurodecode/**', 'neurodecode-results/**', 'coverage/**', '.scratch/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -4,14 +4,13 @@
  */
 import { Command, Flags, type Interfaces } from '@oclif/core';
 import { resolveConfig } from '../core/config.js';
-import { createCore, type Core } from '../core/core.js';
+import type { Core } from '../core/core.js';
 import type { Linalg } from '../core/compute/linalg.js';
 import { describeTensorflowBackend, resolveTfBackendPreference, tensorflowAvailability } from '../core/compute/tfjs.js';
 import { isUserError } from '../core/errors.js';
 import { TOKENS } from '../core/tokens.js';
 import { createStderrLogger } from '../core/logging.js';
 import { createProgress } from '../core/progress.js';
-import { createProgressRenderer } from './progress-bars.js';
 
 export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof BaseCommand)['baseFlags'] & T['flags']>;
 
@@ -55,7 +54,9 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
       backend: this.flags.backend,
       verbose,
     });
-    const renderer = quiet || !process.stderr.isTTY ? undefined : createProgressRenderer();
+    // Imported here, not at the top: oclif loads every command module at start, and these load the plugin machinery.
+    const { createCore } = await import('../core/core.js');
+    const renderer = quiet || !process.stderr.isTTY ? undefined : (await import('./progress-bars.js')).createProgressRenderer();
     return createCore(config, {
       logger: createStderrLogger({ verbose, quiet }),
       progress: createProgress((event) => renderer?.(event)),

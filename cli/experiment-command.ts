@@ -2,8 +2,6 @@
 import { join, resolve } from 'node:path';
 import type { Command } from '@oclif/core';
 import type { ExperimentSpec } from '../core/pipeline.js';
-import { prepareOutputDir, resultToJson, writeReport } from '../core/report.js';
-import { ExperimentRunner } from '../core/runner.js';
 import { BaseCommand } from './base.js';
 import { renderComparisonsTable, renderResultsTable } from './render.js';
 
@@ -13,6 +11,8 @@ function timestamp(): string {
 
 export abstract class ExperimentCommand<T extends typeof Command> extends BaseCommand<T> {
   protected async runExperiment(spec: ExperimentSpec, out: string | undefined, gridItems: number): Promise<unknown> {
+    // The runner and the report (sharp, the metrics) load when a run starts, not with every command.
+    const [{ prepareOutputDir, resultToJson, writeReport }, { ExperimentRunner }] = await Promise.all([import('../core/report.js'), import('../core/runner.js')]);
     const outDir = resolve(out ?? join('neurodecode-results', timestamp()));
     await prepareOutputDir(outDir);
     const core = await this.core();

@@ -8,9 +8,11 @@ import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { UserError } from './errors.js';
+import { importExternal } from './plugin-import.js';
 import type { PluginRegistry, PluginSource } from './registry.js';
 
-export const PACKAGE_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+/** The folder holding this package's modules: the repository for the sources, dist/ for the compiled build. */
+export const CODE_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
 /** The folders of this package that hold one built-in plugin per subfolder. */
 export const BUILTIN_FOLDERS = ['datasets', 'plugins', 'generators', 'metrics'] as const;
@@ -31,9 +33,11 @@ function pluginModuleOf(namespace: Record<string, unknown>): unknown {
   return namespace.default;
 }
 
-async function importPlugin(entry: string, source: string): Promise<unknown> {
+/** Imports a plugin entry: a built-in one directly, an external one through importExternal (root: its folder). */
+async function importPlugin(entry: string, source: string, external?: { root?: string }): Promise<unknown> {
   try {
-    return pluginModuleOf((await import(pathToFileURL(entry).href)) as Record<string, unknown>);
+    const namespace = external ? await importExternal(entry, external.root) : ((await import(pathToFileURL(entry).href)) as Record<string, unknown>);
+    return pluginModuleOf(namespace);
   } catch (error) {
     throw new UserError(`could not load the plugin module ${entry}: ${(error as Error).message}`, source);
   }
@@ -42,7 +46,7 @@ async function importPlugin(entry: string, source: string): Promise<unknown> {
 export async function loadBuiltinPlugins(registry: PluginRegistry): Promise<PluginSource[]> {
   const loaded: PluginSource[] = [];
   for (const folder of BUILTIN_FOLDERS) {
-    const base = join(PACKAGE_ROOT, folder);
+    const base = join(CODE_ROOT, folder);
     if (!existsSync(base)) continue;
     for (const name of readdirSync(base).sort()) {
       const entry = entryIn(join(base, name));
@@ -81,8 +85,10 @@ function entryOfFolder(folder: string, spec: string): string {
 export async function loadExternalPlugin(registry: PluginRegistry, spec: string, cwd: string): Promise<PluginSource> {
   const asPath = resolve(cwd, spec);
   let entry: string;
+  let root: string | undefined;
   if (existsSync(asPath)) {
-    entry = statSync(asPath).isDirectory() ? entryOfFolder(asPath, spec) : asPath;
+    root = statSync(asPath).isDirectory() ? asPath : dirname(asPath);
+    entry = root === asPath ? entryOfFolder(asPath, spec) : asPath;
   } else if (spec.startsWith('.') || spec.startsWith('/')) {
     throw new UserError(`plugin path does not exist: ${asPath}`, spec);
   } else {
@@ -92,5 +98,5 @@ export async function loadExternalPlugin(registry: PluginRegistry, spec: string,
       throw new UserError(`plugin '${spec}' is neither a path nor an installed npm package (looked from ${cwd}; try npm install ${spec})`, spec);
     }
   }
-  return registry.add(await importPlugin(entry, spec), spec, false);
+  return registry.add(await importPlugin(entry, spec, { root }), spec, false);
 }

@@ -1,9 +1,14 @@
 #!/usr/bin/env node
-// The sources are TypeScript, run through tsx's loader: no build step, and external plugins may be .ts too.
-import { register as registerHooks } from 'node:module';
-import { register as registerTsx } from 'tsx/esm/api';
+// Runs the compiled build in dist/ (`npm run build`; `npm ci` builds it as the `prepare` script). Compiled
+// JavaScript starts in a fraction of the time the TypeScript sources took through a loader.
+import { existsSync } from 'node:fs';
+import module from 'node:module';
 
-registerTsx();
-registerHooks('./host-modules.js', import.meta.url);
-const { main } = await import('../main.ts');
+const entry = new URL('../../dist/cli/main.js', import.meta.url);
+if (!existsSync(entry)) {
+  process.stderr.write('Error: neurodecode is not built (no dist/cli/main.js): run `npm run build` in its folder.\n');
+  process.exit(1);
+}
+module.enableCompileCache?.(); // Node ≥ 22.1: re-use V8's compiled code across starts
+const { main } = await import(entry.href);
 await main(process.argv.slice(2));

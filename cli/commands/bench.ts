@@ -1,20 +1,16 @@
 import { Flags } from '@oclif/core';
 import Table from 'cli-table3';
-import { benchTfjsMatmul } from '../../core/bench/tfjs.js';
-import { benchLinalg } from '../../core/bench/matmul.js';
-import { benchmarkPcaFit } from '../../generators/pca/bench.js';
-import { createLinalg } from '../../core/compute/linalg.js';
-import { benchRidge } from '../../plugins/ridge/bench.js';
-import { benchGruEpoch } from '../../plugins/gru/bench.js';
-import { benchChebnetEpoch } from '../../plugins/chebnet-gcn/bench.js';
-import { benchNsdSession } from '../../datasets/nsd/bench.js';
 import { BaseCommand } from '../base.js';
 
-const SECTIONS = ['matmul', 'tfjs', 'ridge', 'pca', 'nsd-session', 'gru-epoch', 'chebnet-epoch'] as const;
+// Each section's module is imported when it runs: they load TensorFlow.js, ONNX Runtime and h5wasm, which a
+// command's start (and every other command, oclif loading them all) should not pay for.
+
+const SECTIONS = ['startup', 'matmul', 'tfjs', 'ridge', 'pca', 'nsd-session', 'gru-epoch', 'chebnet-epoch'] as const;
 
 export default class Bench extends BaseCommand<typeof Bench> {
   static override summary = 'Measure matrix-multiply GFLOP/s of every engine and ridge at NSD scale, with ratios';
   static override description =
+    'startup: median wall time of --version, --help and plugins list (fresh processes) and the peak memory of the default run. ' +
     'pca: the pca generator fit on 1,000 64×64 images. matmul: the dense linear algebra engine (ONNX Runtime) on square, training-step and kernel shapes. ' +
     'tfjs: TensorFlow.js matMul on each installed backend. ridge: fit + predict at NSD subj01 scale ' +
     '(8,859 × 15,724 → 4,096 and 59,136 targets, 982 test rows) against scikit-learn\'s measured fit times. ' +
@@ -33,12 +29,22 @@ export default class Bench extends BaseCommand<typeof Bench> {
     const sections = new Set(this.flags.only ?? SECTIONS);
     const quick = this.flags.quick;
     const result: Record<string, unknown> = {};
+    if (sections.has('startup')) {
+      this.info(quick ? 'measuring start-up and a small run…' : 'measuring start-up and the default run…');
+      const r = await (await import('../../core/bench/startup.js')).benchStartup(quick ? { runs: 3, dataset: { subjects: 1, trainImages: 100, testImages: 20, voxels: 400 } } : {});
+      result.startup = r;
+      const t = new Table({ head: ['command', 'median s', 'runs s'], style: { head: [], border: [] } });
+      t.push(['node -e 0 (Node alone)', r.nodeSeconds.toFixed(2), '']);
+      for (const c of r.commands) t.push([`neurodecode ${c.command}`, c.medianSeconds.toFixed(2), c.runsSeconds.map((s) => s.toFixed(2)).join(' ')]);
+      t.push([`${r.run.command}: peak RSS ${(r.run.peakRssBytes / 2 ** 20).toFixed(0)} MiB`, r.run.seconds.toFixed(1), '']);
+      this.log(t.toString());
+    }
     if (sections.has('matmul')) {
       this.info('measuring the linear algebra engine…');
       const cases = quick
         ? [{ name: 'square 512', m: 512, k: 512, n: 512 }, { name: 'square 128, plain JS', m: 128, k: 128, n: 128, engine: 'js' as const }]
         : undefined;
-      const rows = await benchLinalg({ cases });
+      const rows = await (await import('../../core/bench/matmul.js')).benchLinalg({ cases });
       result.matmul = rows;
       // The Gram case reports an effective rate (full-product flops for half the work): it is not a peak.
       const peak = Math.max(...rows.filter((r) => r.engine !== 'js' && !r.case.startsWith('gram')).map((r) => r.bestGflops));
@@ -49,7 +55,7 @@ export default class Bench extends BaseCommand<typeof Bench> {
     }
     if (sections.has('tfjs')) {
       this.info('measuring TensorFlow.js backends…');
-      const tf = await benchTfjsMatmul({
+      const tf = await (await import('../../core/bench/tfjs.js')).benchTfjsMatmul({
         
         budgetSeconds: quick ? 0.3 : 2,
         cases: quick ? () => [{ name: 'square 128', m: 128, k: 128, n: 128 }] : undefined,
@@ -62,7 +68,7 @@ export default class Bench extends BaseCommand<typeof Bench> {
     }
     if (sections.has('ridge')) {
       this.info(quick ? 'ridge at a small size…' : 'ridge at NSD scale (several minutes)…');
-      const rows = await benchRidge(quick ? { trainRows: 600, voxels: 1200, testRows: 100, targets: [256, 2048] } : {});
+      const rows = await (await import('../../plugins/ridge/bench.js')).benchRidge(quick ? { trainRows: 600, voxels: 1200, testRows: 100, targets: [256, 2048] } : {});
       result.ridge = rows;
       const t = new Table({
         head: ['targets', 'n × p', 'fit s', 'predict s', 'total s', 'GFLOP/s', 'sklearn fit s', 'speed-up', 'max rel. diff vs float64'],
@@ -87,7 +93,7 @@ export default class Bench extends BaseCommand<typeof Bench> {
     if (sections.has('pca')) {
       this.info('pca generator fit…');
       const size = quick ? { count: 200, size: 32, components: 32 } : { count: 1000, size: 64, components: 256 };
-      const r = await benchmarkPcaFit(createLinalg(), size);
+      const r = await (await import('../../generators/pca/bench.js')).benchmarkPcaFit((await import('../../core/compute/linalg.js')).createLinalg(), size);
       result.pca = r;
       this.log(
         `pca fit: ${r.images} images × ${r.values} values → ${r.components} components in ${r.fitSeconds.toFixed(2)} s ` +
@@ -96,7 +102,7 @@ export default class Bench extends BaseCommand<typeof Bench> {
     }
     if (sections.has('nsd-session')) {
       this.info(quick ? 'nsd: a small synthetic session…' : 'nsd: writing and preparing a synthetic full-size session (about a minute)…');
-      const r = await benchNsdSession(quick ? { shape: [20, 16, 12], voxels: 900 } : {});
+      const r = await (await import('../../datasets/nsd/bench.js')).benchNsdSession(quick ? { shape: [20, 16, 12], voxels: 900 } : {});
       result.nsdSession = r;
       if (r.mismatches > 0) this.warn(`nsd-session: ${r.mismatches} values read differ from those written`);
       this.log(
@@ -108,7 +114,7 @@ export default class Bench extends BaseCommand<typeof Bench> {
     if (sections.has('gru-epoch')) {
       this.info(quick ? 'gru epoch at a small size…' : 'one epoch of the paper-size GRU mapper (a minute or more)…');
       const backend = this.flags.backend === 'auto' ? undefined : this.flags.backend;
-      const r = await benchGruEpoch({ ...(quick ? { trainRows: 512, voxels: 2000, targets: 1000 } : {}), backend });
+      const r = await (await import('../../plugins/gru/bench.js')).benchGruEpoch({ ...(quick ? { trainRows: 512, voxels: 2000, targets: 1000 } : {}), backend });
       result.gruEpoch = r;
       const t = new Table({ head: ['n × p → targets', 'batch', 'parameters', 'backend', 'input/output products', 's / epoch', 'PyTorch s', 'ratio'], style: { head: [], border: [] } });
       t.push([
@@ -127,7 +133,7 @@ export default class Bench extends BaseCommand<typeof Bench> {
     if (sections.has('chebnet-epoch')) {
       this.info(quick ? 'chebnet-gcn epoch at a small size…' : 'one epoch of the paper-size ChebNet-GCN mapper (a few minutes)…');
       const backend = this.flags.backend === 'auto' ? undefined : this.flags.backend;
-      const r = await benchChebnetEpoch({ ...(quick ? { trainRows: 256, targets: 640 } : {}), backend });
+      const r = await (await import('../../plugins/chebnet-gcn/bench.js')).benchChebnetEpoch({ ...(quick ? { trainRows: 256, targets: 640 } : {}), backend });
       result.chebnetEpoch = r;
       const t = new Table({ head: ['n × p → targets', 'node width', 'batch', 'parameters', 'backend', 's / epoch', 'GFLOP', 'GFLOP/s'], style: { head: [], border: [] } });
       t.push([`${r.trainRows} × ${r.voxels} → ${r.targets}`, r.nodeWidth, r.batchSize, r.parameters.toLocaleString('en-US'), r.backend, r.epochSeconds.toFixed(1), r.gflop.toFixed(0), r.gflops.toFixed(1)]);

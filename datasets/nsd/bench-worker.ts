@@ -1,6 +1,6 @@
 /**
- * The child process of the `nsd-session` bench (datasets/nsd/bench.ts), run as `node --import tsx bench-worker.ts
- * <write|prepare> <dir> [X Y Z voxels]`: in a process of its own so that its peak resident memory is the step's alone.
+ * The child process of the `nsd-session` bench (datasets/nsd/bench.ts), run as `node bench-worker.js
+ * <write|prepare> <dir> [X Y Z voxels]` (bench-worker.ts through tsx from the sources): in a process of its own so that its peak resident memory is the step's alone.
  * - write: a synthetic full-size NSD session — `/betas` int16 (750, 83, 104, 81), chunks (750, 1, 1, 1), 1.05 GB, as
  *   the official files — and an nsdgeneral-like mask of 15,724 voxels, written the way NSD ships them.
  * - prepare: what the nsd dataset does per session: read the masked betas by hyperslabs, write them to the

@@ -11,7 +11,10 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 
-const WORKER = fileURLToPath(new URL('./bench-worker.ts', import.meta.url));
+// The worker next to this module: bench-worker.js in the compiled build, bench-worker.ts (run through tsx) in the sources.
+const FROM_SOURCES = import.meta.url.endsWith('.ts');
+const WORKER = fileURLToPath(new URL(FROM_SOURCES ? './bench-worker.ts' : './bench-worker.js', import.meta.url));
+const WORKER_LOADER = FROM_SOURCES ? ['--import', 'tsx'] : [];
 
 export interface NsdSessionBenchResult {
   fileBytes: number;
@@ -31,7 +34,7 @@ export interface NsdSessionBenchResult {
 }
 
 async function runWorker(mode: 'write' | 'prepare', dir: string, size: string[]): Promise<string> {
-  const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', WORKER, mode, dir, ...size], { maxBuffer: 1 << 20 });
+  const { stdout } = await promisify(execFile)(process.execPath, [...WORKER_LOADER, WORKER, mode, dir, ...size], { maxBuffer: 1 << 20 });
   return stdout;
 }
 
