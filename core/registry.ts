@@ -13,6 +13,7 @@ import {
   type PluginRegistrar,
 } from './contracts.js';
 import { UserError } from './errors.js';
+import { callPlugin, guardPlugin } from './plugin-guard.js';
 import type { PluginServices } from './services.js';
 import { FACTORY_TOKENS, TOKENS, type BoundFactory, type FactoryOfKind } from './tokens.js';
 import { checkSchema, validateWithSchema } from './validation.js';
@@ -119,7 +120,9 @@ export class PluginRegistry {
       generator: (id, f) => bind('generator', id, f),
       metric: (id, f) => bind('metric', id, f),
     };
-    module.register(registrar);
+    const register = module.register.bind(module);
+    if (builtin) register(registrar);
+    else callPlugin(`plugin ${manifest.name} ${manifest.version} (${source})`, 'register', () => register(registrar));
     for (const key of declared.keys()) {
       if (!bound.has(key)) throw new UserError(`the manifest declares ${key.replace(':', " '")}' but register() does not bind it`, source);
     }
@@ -150,12 +153,18 @@ export class PluginRegistry {
     return validateWithSchema(contribution.optionsSchema, options ?? {}, `${kind} '${id}' options`);
   }
 
+  /**
+   * The plugin's factory. An external plugin's is guarded: what its code throws (in create, load, and the methods
+   * of the instances and fitted models they return) names the plugin and the stage (plugin-guard.ts).
+   */
   factory<K extends PluginKind>(kind: K, id: string): FactoryOfKind[K] {
-    this.get(kind, id);
+    const { plugin } = this.get(kind, id);
     const all = this.container.getAll<BoundFactory>(FACTORY_TOKENS[kind]);
     const bound = all.find((b) => b.id === id);
     if (!bound) throw new Error(`internal: ${kind} '${id}' registered without a factory binding`);
-    return bound.factory as FactoryOfKind[K];
+    const factory = bound.factory as FactoryOfKind[K];
+    if (plugin.builtin) return factory; // a built-in's exception is neurodecode's own bug: an internal error
+    return guardPlugin(factory, `${kind} '${id}' (plugin ${plugin.manifest.name} ${plugin.manifest.version} from ${plugin.source})`);
   }
 
   /** Creates a configured instance and says which plugin, version and options made it. */

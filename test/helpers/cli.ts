@@ -1,4 +1,7 @@
-/** The CLI as a user runs it: a child process in `cwd` with its own cache folder; exit code, stdout and stderr. */
+/**
+ * The CLI as a user runs it — the shipped bin, which runs the compiled build in dist/ (`npm test` builds it first):
+ * a child process in `cwd` with its own cache folder; exit code, stdout and stderr.
+ */
 import { execFile } from 'node:child_process';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
