@@ -2,18 +2,28 @@
  * Validation at the public entry points, once (scikit-learn's check_array habit): schemas with ajv, and the
  * shape/finiteness checks of matrices handed to mappers. Inner code trusts its inputs.
  */
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import { createRequire } from 'node:module';
+import type { Ajv, ErrorObject, ValidateFunction } from 'ajv';
 import { UserError } from './errors.js';
 import type { JsonSchema } from './contracts.js';
 import type { Matrix } from './tensor.js';
 
-const ajv = new Ajv({ useDefaults: true, allErrors: true, strict: false });
+let ajv: Ajv | undefined;
 const compiled = new WeakMap<object, ValidateFunction>();
+
+/** ajv, loaded on the first schema compiled: commands that validate nothing (--help, plugins list) never load it. */
+function compiler(): Ajv {
+  if (!ajv) {
+    const { Ajv: AjvClass } = createRequire(import.meta.url)('ajv') as typeof import('ajv');
+    ajv = new AjvClass({ useDefaults: true, allErrors: true, strict: false });
+  }
+  return ajv;
+}
 
 function validatorFor(schema: JsonSchema): ValidateFunction {
   let v = compiled.get(schema);
   if (!v) {
-    v = ajv.compile(schema);
+    v = compiler().compile(schema);
     compiled.set(schema, v);
   }
   return v;

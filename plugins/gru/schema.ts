@@ -1,5 +1,5 @@
 /** Options of the `gru` mapper: the shared training options plus the architecture (JSON schema and type). */
-import { trainingOptionsProperties, type TrainingDefaults, type TrainingOptions } from '../../core/training/index.js';
+import { trainingOptionsProperties, type TrainingDefaults, type TrainingOptions } from '../../core/training/schema.js';
 
 export const GRU_VARIANTS = ['gru', 'cnn-hybrid', 'transformer-hybrid'] as const;
 
