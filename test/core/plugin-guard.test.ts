@@ -43,7 +43,7 @@ describe('plugin guard', () => {
       await expect(dataset.load('subj01')).rejects.toThrow(`dataset 'broken-data' ${who} failed in load: TypeError: broken load`);
 
       const { instance: generator } = await core.registry.create('generator', 'broken-gen', {});
-      const fitted = await generator.fit({ ids: [], images: undefined as never, captions: undefined } as never);
+      const fitted = await generator.fit({} as never, {} as never);
       expect(() => fitted.targets()).toThrow(`generator 'broken-gen' ${who} failed in targets`);
       await expect(fitted.encode({} as never)).rejects.toThrow(/failed in encode: TypeError: broken encode/);
       await expect(fitted.generate({} as never)).rejects.toThrow(/failed in generate: TypeError: broken generate/);
@@ -57,7 +57,7 @@ describe('plugin guard', () => {
     const core = await makeTestCore({ cacheDir: null, modules: [throwing] });
     try {
       const { instance: metric } = await core.registry.create('metric', 'broken-metric', {});
-      const error = await metric.compute({} as never, { seed: 0 }).catch((e: unknown) => e);
+      const error = await Promise.resolve(metric.compute({} as never, { seed: 0 })).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(UserError);
       expect(error).not.toBeInstanceOf(PluginFailure);
       expect((error as Error).message).toBe('a problem the user can fix');
