@@ -28,7 +28,7 @@ export async function prepareOutputDir(dir: string): Promise<void> {
   }
 }
 
-const CSV_COLUMNS: Array<keyof MetricRow> = ['pipeline', 'subject', 'target', 'metric', 'direction', 'value', 'low', 'high', 'trivial', 'items', 'problem'];
+const CSV_COLUMNS: Array<keyof MetricRow> = ['pipeline', 'subject', 'target', 'metric', 'note', 'direction', 'value', 'low', 'high', 'trivial', 'items', 'problem'];
 
 function csvCell(value: unknown): string {
   if (value === null || value === undefined) return '';

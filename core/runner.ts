@@ -36,6 +36,8 @@ export interface MetricRow {
   /** `image`, or the name of a target space for latent metrics. */
   target: string;
   metric: string;
+  /** The metric's qualifier for this run (e.g. `150-way`), from its result; shown after the metric's name. */
+  note?: string;
   direction: 'higher' | 'lower';
   /** null when the metric was undefined for some items (see `problem`): never a silent NaN. */
   value: number | null;
@@ -396,7 +398,7 @@ export class ExperimentRunner {
     seed: number,
   ): MetricRow {
     const undefinedItems = result.perItem.filter((v) => !Number.isFinite(v)).length;
-    const base = { pipeline, subject, target, metric, direction, items: result.perItem.length };
+    const base = { pipeline, subject, target, metric, ...(result.note ? { note: result.note } : {}), direction, items: result.perItem.length };
     const trivialValue = Number.isFinite(trivial.value) ? trivial.value : null;
     if (undefinedItems > 0 || !Number.isFinite(result.value)) {
       const problem = `undefined for ${undefinedItems} of ${result.perItem.length} items`;
