@@ -11,7 +11,7 @@ import { isUserError } from '../core/errors.js';
 import { TOKENS } from '../core/tokens.js';
 import { createStderrLogger } from '../core/logging.js';
 import { createProgress } from '../core/progress.js';
-import { createProgressRenderer } from './progress-bars.js';
+import { createProgressLines, createProgressRenderer } from './progress-bars.js';
 
 export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof BaseCommand)['baseFlags'] & T['flags']>;
 
@@ -47,7 +47,6 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   /** Builds the core (container, plugins, cache) from the flags and the config file. */
   protected async core(): Promise<Core> {
     const verbose = this.flags.verbose;
-    const quiet = this.jsonEnabled();
     const config = resolveConfig({
       cacheDir: this.flags['cache-dir'],
       noCache: this.flags['no-cache'],
@@ -55,10 +54,11 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
       backend: this.flags.backend,
       verbose,
     });
-    const renderer = quiet || !process.stderr.isTTY ? undefined : createProgressRenderer();
+    // Logs and progress go to stderr whether or not --json is given: stdout holds only the result.
+    const renderer = process.stderr.isTTY ? createProgressRenderer() : createProgressLines();
     return createCore(config, {
-      logger: createStderrLogger({ verbose, quiet }),
-      progress: createProgress((event) => renderer?.(event)),
+      logger: createStderrLogger({ verbose }),
+      progress: createProgress(renderer),
     });
   }
 
@@ -69,9 +69,9 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     return `compute: linear algebra on ${core.container.get<Linalg>(TOKENS.Linalg).engine}; ${describeTensorflowBackend(backend)}`;
   }
 
-  /** Information lines go to stderr, so stdout holds only the result (table or JSON). */
+  /** Information lines go to stderr (with --json too), so stdout holds only the result (table or JSON). */
   protected info(message: string): void {
-    if (!this.jsonEnabled()) process.stderr.write(`${message}\n`);
+    process.stderr.write(`${message}\n`);
   }
 
   protected override async catch(error: Error & { exitCode?: number; oclif?: { exit?: number } }): Promise<unknown> {

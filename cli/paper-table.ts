@@ -79,23 +79,28 @@ function unique<T>(values: T[]): T[] {
   return [...new Set(values)];
 }
 
-/** Floor rows: one when every pipeline has the same floor (as printed), else one per distinct floor. */
+/**
+ * Floor rows: one when every pipeline has the same floor (as printed, on the metrics both have), else one per
+ * distinct floor, naming its pipelines.
+ */
 function floorLines(lines: Line[], columns: Column[], subject: string): Line[] {
-  const groups = new Map<string, Line[]>();
+  const groups: Array<{ pipelines: string[]; cells: Map<string, Cell> }> = [];
   for (const line of lines) {
-    const key = columns.map((c) => fmt(line.cells.get(c.key)?.trivial ?? null)).join('|');
-    groups.set(key, [...(groups.get(key) ?? []), line]);
+    const agrees = (cells: Map<string, Cell>) =>
+      columns.every((c) => {
+        const [a, b] = [cells.get(c.key), line.cells.get(c.key)];
+        return !a || !b || fmt(a.trivial) === fmt(b.trivial);
+      });
+    let group = groups.find((g) => agrees(g.cells));
+    if (!group) groups.push((group = { pipelines: [], cells: new Map() }));
+    group.pipelines.push(line.pipeline);
+    for (const [key, cell] of line.cells) if (!group.cells.has(key)) group.cells.set(key, { ...cell, value: cell.trivial, low: null, high: null });
   }
-  return [...groups.values()].map((group) => ({
+  return groups.map((g) => ({
     kind: 'floor' as const,
-    pipeline: groups.size === 1 ? 'trivial floor' : `trivial floor (${group.map((l) => l.pipeline).join(', ')})`,
+    pipeline: groups.length === 1 ? 'trivial floor' : `trivial floor (${g.pipelines.join(', ')})`,
     subject,
-    cells: new Map(
-      columns.flatMap((c) => {
-        const cell = group[0]!.cells.get(c.key);
-        return cell ? [[c.key, { ...cell, value: cell.trivial, low: null, high: null }] as const] : [];
-      }),
-    ),
+    cells: g.cells,
   }));
 }
 

@@ -76,7 +76,7 @@ export async function writeReport(result: ExperimentResult, dir: string, options
       ...outcomes.map((o) => ({ label: o.pipeline, images: takeImages(o.reconstructions, items) })),
     ];
     const path = join(dir, `grid-${subject}.png`);
-    await writeImageGrid(path, columns, { scale: first.truth.height < 96 ? 2 : 1 });
+    await writeImageGrid(path, columns, { scale: first.truth.height < 96 ? 2 : 1, title: `${subject} · ${result.name}` });
     files.push(path);
     if (gridColumns.length === 0) gridColumns.push(...columns.map((c) => c.label));
   }

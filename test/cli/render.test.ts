@@ -98,6 +98,10 @@ describe('paper layout', () => {
     const text = renderPaperLayout([row('a', 'pixcorr', 0.5, 0.2), row('b', 'pixcorr', 0.6, 0.3)]);
     expect(text).toMatch(/trivial floor \(a\) +│ 0\.2000/);
     expect(text).toMatch(/trivial floor \(b\) +│ 0\.3000/);
+    // A pipeline without some metric shares the floor of the others on the metrics it has.
+    const partial = renderPaperLayout([row('a', 'pixcorr', 0.5, 0.2), row('a', 'ssim', 0.7, 0.6), row('b', 'pixcorr', 0.6, 0.2)]);
+    expect(partial).toMatch(/│ trivial floor +│ 0\.2000 +│ 0\.6000 +│/);
+    expect(partial).not.toMatch(/│ trivial floor \(/);
   });
 });
 
