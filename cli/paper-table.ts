@@ -187,11 +187,15 @@ function cellText(table: PaperTable, line: Line, column: Column, facts: TableFac
  * one between every row or none at all): a rule between every row makes a table of a few lines hard to read.
  */
 export function tableWithRules(table: Table.Table, ruleAfter: (row: number) => boolean = () => false): string {
-  let rule = -1;
+  let rules = 0; // the first rule is under the header, the next one after row 0, and so on
   return table
     .toString()
     .split('\n')
-    .filter((line) => !line.startsWith('├') || (rule++ === -1 || ruleAfter(rule - 1)))
+    .filter((line) => {
+      if (!line.startsWith('├')) return true;
+      const afterRow = rules++ - 1;
+      return afterRow < 0 || ruleAfter(afterRow);
+    })
     .join('\n');
 }
 
