@@ -46,7 +46,6 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   /** Builds the core (container, plugins, cache) from the flags and the config file. */
   protected async core(): Promise<Core> {
     const verbose = this.flags.verbose;
-    const quiet = this.jsonEnabled();
     const config = resolveConfig({
       cacheDir: this.flags['cache-dir'],
       noCache: this.flags['no-cache'],
@@ -55,11 +54,12 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
       verbose,
     });
     // Imported here, not at the top: oclif loads every command module at start, and these load the plugin machinery.
-    const { createCore } = await import('../core/core.js');
-    const renderer = quiet || !process.stderr.isTTY ? undefined : (await import('./progress-bars.js')).createProgressRenderer();
+    const [{ createCore }, bars] = await Promise.all([import('../core/core.js'), import('./progress-bars.js')]);
+    // Logs and progress go to stderr whether or not --json is given: stdout holds only the result.
+    const renderer = process.stderr.isTTY ? bars.createProgressRenderer() : bars.createProgressLines();
     return createCore(config, {
-      logger: createStderrLogger({ verbose, quiet }),
-      progress: createProgress((event) => renderer?.(event)),
+      logger: createStderrLogger({ verbose }),
+      progress: createProgress(renderer),
     });
   }
 
@@ -70,9 +70,9 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     return `compute: linear algebra on ${core.container.get<Linalg>(TOKENS.Linalg).engine}; ${describeTensorflowBackend(backend)}`;
   }
 
-  /** Information lines go to stderr, so stdout holds only the result (table or JSON). */
+  /** Information lines go to stderr (with --json too), so stdout holds only the result (table or JSON). */
   protected info(message: string): void {
-    if (!this.jsonEnabled()) process.stderr.write(`${message}\n`);
+    process.stderr.write(`${message}\n`);
   }
 
   protected override async catch(error: Error & { exitCode?: number; oclif?: { exit?: number } }): Promise<unknown> {

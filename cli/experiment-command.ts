@@ -3,14 +3,19 @@ import { join, resolve } from 'node:path';
 import type { Command } from '@oclif/core';
 import type { ExperimentSpec } from '../core/pipeline.js';
 import { BaseCommand } from './base.js';
-import { renderComparisonsTable, renderResultsTable } from './render.js';
+import { renderResults } from './render.js';
 
 function timestamp(): string {
   return new Date().toISOString().replace(/[:.]/g, '-').replace('T', '_').slice(0, 19);
 }
 
 export abstract class ExperimentCommand<T extends typeof Command> extends BaseCommand<T> {
-  protected async runExperiment(spec: ExperimentSpec, out: string | undefined, gridItems: number): Promise<unknown> {
+  protected async runExperiment(
+    spec: ExperimentSpec,
+    out: string | undefined,
+    gridItems: number,
+    display: { long: boolean } = { long: false },
+  ): Promise<unknown> {
     // The runner and the report (sharp, the metrics) load when a run starts, not with every command.
     const [{ prepareOutputDir, resultToJson, writeReport }, { ExperimentRunner }] = await Promise.all([import('../core/report.js'), import('../core/runner.js')]);
     const outDir = resolve(out ?? join('neurodecode-results', timestamp()));
@@ -24,12 +29,7 @@ export abstract class ExperimentCommand<T extends typeof Command> extends BaseCo
     const result = await runner.run(spec);
     const report = await writeReport(result, outDir, { gridItems });
     if (!this.jsonEnabled()) {
-      this.log(renderResultsTable(result.rows));
-      this.log(`trivial = the same metric for the mean training target; ★ = best; 95% CI = bootstrap over test items`);
-      if (result.comparisons.length > 0) {
-        this.log(`\npaired over the same test items (bootstrap interval of the mean difference, two-sided p):`);
-        this.log(renderComparisonsTable(result.comparisons));
-      }
+      this.log(renderResults(result.rows, result.comparisons, { long: display.long, seed: spec.pipelines[0]?.seed ?? 0 }));
       for (const o of result.outcomes) {
         const dropped = o.droppedVoxels.nonFinite + o.droppedVoxels.constant;
         this.log(

@@ -1,19 +1,27 @@
-/** Terminal rendering of results: one table, best value per metric marked. */
+/**
+ * Terminal rendering of results: the paper layout by default (cli/paper-table.ts), or `--long`, one row per
+ * subject × metric × target × pipeline; then the paired comparisons against the baseline.
+ */
 import Table from 'cli-table3';
 import type { PairedComparisonRow } from '../core/comparisons.js';
 import type { MetricRow } from '../core/runner.js';
+import {
+  arrow,
+  fmt,
+  MARK_BEST,
+  MARK_NOT_ABOVE_FLOOR,
+  metricLabel,
+  notAboveFloor,
+  renderPaperLayout,
+  SMALL_SAMPLE,
+  tableWithRules,
+} from './paper-table.js';
 
-function fmt(v: number | null): string {
-  if (v === null) return 'n/a';
-  const a = Math.abs(v);
-  return a !== 0 && (a < 1e-3 || a >= 1e4) ? v.toExponential(2) : v.toFixed(4);
-}
-
-/** Rows grouped by subject, metric and target; the best pipeline in each group is starred. */
+/** The long layout: rows grouped by subject, metric and target; the best pipeline in each group is starred. */
 export function renderResultsTable(rows: MetricRow[]): string {
   const groups = new Map<string, MetricRow[]>();
   for (const row of rows) {
-    const key = `${row.subject}|${row.metric}|${row.target}`;
+    const key = `${row.subject}|${metricLabel(row)}|${row.target}`;
     groups.set(key, [...(groups.get(key) ?? []), row]);
   }
   const table = new Table({
@@ -26,14 +34,14 @@ export function renderResultsTable(rows: MetricRow[]): string {
       ? scored.reduce((a, b) => ((b.direction === 'higher' ? b.value! > a.value! : b.value! < a.value!) ? b : a))
       : undefined;
     for (const r of group) {
-      const arrow = r.direction === 'higher' ? '↑' : '↓';
+      const marks = `${notAboveFloor(r, r.direction) ? ` ${MARK_NOT_ABOVE_FLOOR}` : ''}${r === best ? ` ${MARK_BEST}` : ''}`;
       table.push([
         r.subject,
-        `${r.metric} ${arrow}`,
+        `${metricLabel(r)} ${arrow(r.direction)}`,
         r.target,
         r.pipeline,
-        `${fmt(r.value)}${r === best ? ' ★' : ''}`,
-        r.value === null ? (r.problem ?? '') : `[${fmt(r.low)}, ${fmt(r.high)}]`,
+        `${fmt(r.value)}${marks}`,
+        r.value === null ? (r.problem ?? '') : `[${fmt(r.low)}, ${fmt(r.high)}]${r.items < SMALL_SAMPLE ? ` n=${r.items}` : ''}`,
         fmt(r.trivial),
       ]);
     }
@@ -42,7 +50,7 @@ export function renderResultsTable(rows: MetricRow[]): string {
 }
 
 /** Paired differences against the baseline pipeline; the verdict respects each metric's direction. */
-export function renderComparisonsTable(rows: PairedComparisonRow[]): string {
+export function renderComparisonsTable(rows: PairedComparisonRow[], options: { long?: boolean } = {}): string {
   const table = new Table({
     head: ['subject', 'metric', 'target', 'pipeline − baseline', 'difference', '95% CI', 'p', 'verdict'],
     style: { head: [], border: [] },
@@ -52,14 +60,32 @@ export function renderComparisonsTable(rows: PairedComparisonRow[]): string {
     const better = r.direction === 'higher' ? r.difference > 0 : r.difference < 0;
     table.push([
       r.subject,
-      r.metric,
+      `${metricLabel(r)} ${arrow(r.direction)}`,
       r.target,
       `${r.pipeline} − ${r.baseline}`,
       fmt(r.difference),
-      `[${fmt(r.low)}, ${fmt(r.high)}]`,
+      `[${fmt(r.low)}, ${fmt(r.high)}]${r.items < SMALL_SAMPLE ? ` n=${r.items}` : ''}`,
       r.pValue < 1e-3 ? '<0.001' : r.pValue.toFixed(3),
       significant ? (better ? 'better' : 'worse') : 'no clear difference',
     ]);
   }
-  return table.toString();
+  return options.long ? table.toString() : tableWithRules(table);
+}
+
+/** Everything printed on stdout after a run: the results, their legend, the paired comparisons. */
+export function renderResults(rows: MetricRow[], comparisons: PairedComparisonRow[], options: { long?: boolean; seed?: number } = {}): string {
+  const parts = options.long
+    ? [
+        renderResultsTable(rows),
+        `trivial = the same metric for the mean training target; ${MARK_BEST} = best; ${MARK_NOT_ABOVE_FLOOR} = not better than trivial; ` +
+          `95% CI = bootstrap over test items (n=k: fewer than ${SMALL_SAMPLE} items, rough)`,
+      ]
+    : [renderPaperLayout(rows, { seed: options.seed })];
+  if (comparisons.length > 0) {
+    parts.push(
+      '\npaired over the same test items (bootstrap interval of the mean difference, two-sided p):',
+      renderComparisonsTable(comparisons, { long: options.long }),
+    );
+  }
+  return parts.join('\n');
 }

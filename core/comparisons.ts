@@ -10,6 +10,8 @@ export interface PairedComparisonRow {
   subject: string;
   target: string;
   metric: string;
+  /** The metric's qualifier for this run (e.g. `150-way`), as in its MetricRow. */
+  note?: string;
   direction: 'higher' | 'lower';
   pipeline: string;
   baseline: string;
@@ -39,6 +41,7 @@ export function pairedComparisons(rows: MetricRow[], outcomes: PipelineOutcome[]
           subject,
           target: row.target,
           metric: row.metric,
+          ...(row.note ? { note: row.note } : {}),
           direction: row.direction,
           pipeline: other.pipeline,
           baseline: baseline.pipeline,

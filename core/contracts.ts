@@ -186,6 +186,8 @@ export interface MetricResult {
   value: number;
   /** One value per test item, for intervals and paired tests. */
   perItem: Float64Array;
+  /** A few words qualifying this run of the metric, shown after its name: e.g. `150-way` for retrieval. */
+  note?: string;
 }
 
 export interface Metric {

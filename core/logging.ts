@@ -5,12 +5,10 @@ export interface Logger {
 }
 
 /** Logs to stderr so that stdout stays clean for tables and `--json`. */
-export function createStderrLogger(options: { verbose: boolean; quiet?: boolean }): Logger {
+export function createStderrLogger(options: { verbose: boolean }): Logger {
   const write = (line: string) => process.stderr.write(`${line}\n`);
   return {
-    info: (m) => {
-      if (!options.quiet) write(m);
-    },
+    info: (m) => write(m),
     warn: (m) => write(`warning: ${m}`),
     debug: (m) => {
       if (options.verbose) write(`debug: ${m}`);

@@ -28,7 +28,7 @@ export async function prepareOutputDir(dir: string): Promise<void> {
   }
 }
 
-const CSV_COLUMNS: Array<keyof MetricRow> = ['pipeline', 'subject', 'target', 'metric', 'direction', 'value', 'low', 'high', 'trivial', 'items', 'problem'];
+const CSV_COLUMNS: Array<keyof MetricRow> = ['pipeline', 'subject', 'target', 'metric', 'note', 'direction', 'value', 'low', 'high', 'trivial', 'items', 'problem'];
 
 function csvCell(value: unknown): string {
   if (value === null || value === undefined) return '';
@@ -76,7 +76,7 @@ export async function writeReport(result: ExperimentResult, dir: string, options
       ...outcomes.map((o) => ({ label: o.pipeline, images: takeImages(o.reconstructions, items) })),
     ];
     const path = join(dir, `grid-${subject}.png`);
-    await writeImageGrid(path, columns, { scale: first.truth.height < 96 ? 2 : 1 });
+    await writeImageGrid(path, columns, { scale: first.truth.height < 96 ? 2 : 1, title: `${subject} · ${result.name}` });
     files.push(path);
     if (gridColumns.length === 0) gridColumns.push(...columns.map((c) => c.label));
   }

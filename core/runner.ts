@@ -36,6 +36,8 @@ export interface MetricRow {
   /** `image`, or the name of a target space for latent metrics. */
   target: string;
   metric: string;
+  /** The metric's qualifier for this run (e.g. `150-way`), from its result; shown after the metric's name. */
+  note?: string;
   direction: 'higher' | 'lower';
   /** null when the metric was undefined for some items (see `problem`): never a silent NaN. */
   value: number | null;
@@ -107,6 +109,14 @@ interface PreparedGenerator {
 
 function refKey(ref: PluginRef): string {
   return JSON.stringify([ref.id, ref.options]);
+}
+
+function subjectKey(ref: PluginRef, subject: string): string {
+  return `${refKey(ref)}|${subject}`;
+}
+
+function generatorKey(pipeline: PipelineSpec, subject: string): string {
+  return `${subjectKey(pipeline.dataset, subject)}|${refKey(pipeline.generator)}|${pipeline.seed}`;
 }
 
 function seconds(since: number): number {
@@ -207,7 +217,7 @@ export class ExperimentRunner {
   }
 
   private prepareSubject(ref: PluginRef, subject: string): Promise<PreparedSubject> {
-    const key = `${refKey(ref)}|${subject}`;
+    const key = subjectKey(ref, subject);
     let prepared = this.subjects.get(key);
     if (!prepared) {
       prepared = (async () => {
@@ -236,7 +246,7 @@ export class ExperimentRunner {
   }
 
   private prepareGenerator(pipeline: PipelineSpec, subject: string, prepared: PreparedSubject): Promise<PreparedGenerator> {
-    const key = `${refKey(pipeline.dataset)}|${subject}|${refKey(pipeline.generator)}|${pipeline.seed}`;
+    const key = generatorKey(pipeline, subject);
     let entry = this.generators.get(key);
     if (!entry) {
       entry = (async () => {
@@ -271,8 +281,13 @@ export class ExperimentRunner {
     const say = (m: string) => this.say(pipeline.name, subject, m);
     const { registry, cache } = this.core;
     const { provenance: datasetProvenance } = await this.dataset(pipeline.dataset);
+    // One line per stage, so that a log shows where a run is (steps shared with an earlier pipeline say nothing).
+    if (!this.subjects.has(subjectKey(pipeline.dataset, subject))) say(`loading ${pipeline.dataset.id} data`);
     const prepared = await this.prepareSubject(pipeline.dataset, subject);
     const { data } = prepared;
+    if (!this.generators.has(generatorKey(pipeline, subject))) {
+      say(`fitting generator ${pipeline.generator.id} on ${data.train.fmri.rows} training images`);
+    }
     const generator = await this.prepareGenerator(pipeline, subject, prepared);
     const spaces = generator.fitted.targets();
     const provenance: Provenance[] = [datasetProvenance, generator.provenance];
@@ -339,6 +354,7 @@ export class ExperimentRunner {
     const trivialImages = await generator.fitted.generate(trivialTargets);
 
     const perItem: Record<string, number[]> = {};
+    say(`scoring ${pipeline.metrics.length} metrics (and the trivial floor) on ${data.test.fmri.rows} test items`);
     for (const ref of pipeline.metrics) {
       const { metric, provenance: metricProvenance } = await this.metric(ref);
       provenance.push(metricProvenance);
@@ -396,7 +412,7 @@ export class ExperimentRunner {
     seed: number,
   ): MetricRow {
     const undefinedItems = result.perItem.filter((v) => !Number.isFinite(v)).length;
-    const base = { pipeline, subject, target, metric, direction, items: result.perItem.length };
+    const base = { pipeline, subject, target, metric, ...(result.note ? { note: result.note } : {}), direction, items: result.perItem.length };
     const trivialValue = Number.isFinite(trivial.value) ? trivial.value : null;
     if (undefinedItems > 0 || !Number.isFinite(result.value)) {
       const problem = `undefined for ${undefinedItems} of ${result.perItem.length} items`;

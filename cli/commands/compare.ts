@@ -16,6 +16,7 @@ export default class Compare extends ExperimentCommand<typeof Compare> {
     subject: Flags.string({ char: 's', description: 'subject(s) for every pipeline; repeatable', multiple: true }),
     out: Flags.string({ char: 'o', description: 'output folder (default: neurodecode-results/<time>)' }),
     'grid-items': Flags.integer({ description: 'test items shown in the PNG grid', default: 12, min: 1 }),
+    long: Flags.boolean({ description: 'one table row per subject × metric × target × pipeline (the layout of results.csv)', default: false }),
   };
 
   async run(): Promise<unknown> {
@@ -25,6 +26,6 @@ export default class Compare extends ExperimentCommand<typeof Compare> {
     const pipelines = specs.flatMap((s) => s.pipelines);
     if (this.flags.subject) for (const p of pipelines) p.subjects = this.flags.subject;
     const spec = { name: specs.map((s) => s.name).join(' vs '), pipelines };
-    return this.runExperiment(spec, this.flags.out, this.flags['grid-items']);
+    return this.runExperiment(spec, this.flags.out, this.flags['grid-items'], { long: this.flags.long });
   }
 }

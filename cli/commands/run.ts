@@ -15,11 +15,12 @@ export default class Run extends ExperimentCommand<typeof Run> {
     subject: Flags.string({ char: 's', description: 'subject(s) to run, overriding the file; repeatable', multiple: true }),
     out: Flags.string({ char: 'o', description: 'output folder (default: neurodecode-results/<time>)' }),
     'grid-items': Flags.integer({ description: 'test items shown in the PNG grid', default: 12, min: 1 }),
+    long: Flags.boolean({ description: 'one table row per subject × metric × target × pipeline (the layout of results.csv)', default: false }),
   };
 
   async run(): Promise<unknown> {
     const spec = this.flags.pipeline ? await readSpecFile(this.flags.pipeline) : defaultExperiment();
     if (this.flags.subject) for (const p of spec.pipelines) p.subjects = this.flags.subject;
-    return this.runExperiment(spec, this.flags.out, this.flags['grid-items']);
+    return this.runExperiment(spec, this.flags.out, this.flags['grid-items'], { long: this.flags.long });
   }
 }

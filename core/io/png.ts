@@ -123,21 +123,27 @@ export interface ImageGridOptions {
   scale?: number;
   /** Pixels between (and around) cells; default 2. */
   gap?: number;
-  /** Draw each column's label above it (3×5 bitmap font, upper case); default true. */
+  /** Draw each column's label above it (3×5 bitmap font, upper case, wrapped to the column); default true. */
   labels?: boolean;
+  /** A title line (wrapped to the grid's width) above the labels, e.g. the subject; default none. */
+  title?: string;
   /** Gray level of gaps and label band, in [0, 1]; default 1 (white). */
   background?: number;
 }
 
 export interface ImageGridLayout {
-  /** Column labels, left to right (a legend for the CLI when the labels are not drawn or were truncated). */
+  /** Column labels, left to right (a legend for the CLI when the labels are not drawn). */
   columns: string[];
-  /** The label text drawn above each column (upper-cased, truncated to the cell width); empty when not drawn. */
-  drawnLabels: string[];
+  /** The lines drawn above each column: its whole label, upper-cased and wrapped; empty when not drawn. */
+  drawnLabels: string[][];
+  /** The lines of the title, upper-cased and wrapped; empty without a title. */
+  drawnTitle: string[];
   rows: number;
   cellWidth: number;
   cellHeight: number;
-  /** Height of the label band (0 without labels); cells start at `gap + labelBand`. */
+  /** Height of the title band (0 without a title); the label band starts at `gap + titleBand`. */
+  titleBand: number;
+  /** Height of the label band (0 without labels); cells start at `gap + titleBand + labelBand`. */
   labelBand: number;
   /** Size of one font pixel. */
   fontScale: number;
@@ -153,14 +159,59 @@ const FONT: Record<string, string> = {
   S: '34216', T: '72222', U: '55557', V: '55552', W: '55775', X: '55255', Y: '55222', Z: '71247', '0': '75557',
   '1': '26227', '2': '61247', '3': '61216', '4': '55711', '5': '74616', '6': '34757', '7': '71222', '8': '75757',
   '9': '75716', '-': '00700', _: '00007', '.': '00002', ':': '02020', '/': '11244', '+': '02720', '(': '12221',
-  ')': '42224', ' ': '00000', '?': '61202',
+  ')': '42224', ' ': '00000', '?': '61202', '→': '21712', '←': '24742', '·': '00200', '★': '27250', ',': '00024',
+  ';': '02024', '!': '22202', '=': '07070', '*': '05250', '#': '57575', '%': '51245', '&': '25253', '[': '64446',
+  ']': '31113', '<': '12421', '>': '42124', '|': '22222', "'": '22000', '"': '55000', '~': '03600', '^': '25000',
+  '@': '25743', $: '36336', '{': '32623', '}': '62326', '\\': '44211', '`': '42000',
 };
 
+/** Drawn for a character the font lacks: a filled box, visibly not a letter (never a silent '?'). */
+const UNKNOWN_GLYPH = '77777';
+
+/** Characters drawn as one the font has: dashes and minus as '-', × as 'x', accented letters as their base letter. */
+const EQUIVALENT: Record<string, string> = { '−': '-', '–': '-', '—': '-', '×': 'X', '•': '·', '…': '.' };
+
 function glyph(char: string): string {
-  return FONT[char.toUpperCase()] ?? FONT['?']!;
+  const upper = char.toUpperCase();
+  const base = EQUIVALENT[char] ?? upper.normalize('NFD').replace(/\p{M}/gu, '');
+  return FONT[upper] ?? FONT[base] ?? UNKNOWN_GLYPH;
 }
 
-/** Lays out the grid: sizes, rows, label text. */
+/** Height in pixels of `lines` lines of text (5 font rows, 1 between lines). */
+function textHeight(lines: number, fontScale: number): number {
+  return lines === 0 ? 0 : (6 * lines - 1) * fontScale;
+}
+
+/**
+ * Splits a label into lines of at most `width` characters: at spaces, or after '→', '-', '/', '_', '·' when a
+ * line would overflow; a longer word is cut into pieces. Nothing is dropped.
+ */
+export function wrapLabel(text: string, width: number): string[] {
+  const chars = Array.from(text.toUpperCase().trim());
+  const max = Math.max(1, width);
+  const breaks = (char: string) => ' →-/_·'.includes(char);
+  const lines: string[] = [];
+  let line: string[] = [];
+  for (const char of chars) {
+    line.push(char);
+    if (line.length <= max) continue;
+    // Break after the last break character that keeps the line within `max`, else cut the word.
+    let cut = max;
+    for (let i = max - 1; i > 0; i--) {
+      if (breaks(line[i]!)) {
+        cut = i + 1;
+        break;
+      }
+    }
+    lines.push(line.slice(0, cut).join('').trimEnd());
+    line = line.slice(cut);
+    while (line[0] === ' ') line.shift();
+  }
+  if (line.length > 0) lines.push(line.join('').trimEnd());
+  return lines.filter((l) => l.length > 0);
+}
+
+/** Lays out the grid: sizes, rows, title and label text. */
 export function imageGridLayout(columns: ImageGridColumn[], options: ImageGridOptions = {}): ImageGridLayout {
   const first = columns[0];
   if (!first) throw new RangeError('image grid: no columns');
@@ -179,27 +230,51 @@ export function imageGridLayout(columns: ImageGridColumn[], options: ImageGridOp
   const cellWidth = Math.round(Math.max(...columns.map((c) => c.images.width)) * scale);
   const cellHeight = Math.round(Math.max(...columns.map((c) => c.images.height)) * scale);
   const fontScale = Math.max(1, Math.floor(cellWidth / 64));
-  const labels = options.labels ?? true;
-  const labelBand = labels ? 5 * fontScale + gap : 0;
-  const charsPerCell = Math.floor((cellWidth + fontScale) / (4 * fontScale));
+  const width = gap + columns.length * (cellWidth + gap);
+  const charsIn = (pixels: number) => Math.floor((pixels + fontScale) / (4 * fontScale));
+  const drawnLabels = options.labels ?? true ? columns.map((c) => wrapLabel(c.label, charsIn(cellWidth))) : [];
+  const drawnTitle = options.title ? wrapLabel(options.title, charsIn(width - 2 * gap)) : [];
+  const labelLines = Math.max(0, ...drawnLabels.map((l) => l.length));
+  const titleBand = drawnTitle.length > 0 ? textHeight(drawnTitle.length, fontScale) + gap : 0;
+  const labelBand = labelLines > 0 ? textHeight(labelLines, fontScale) + gap : 0;
   const channels = columns.some((c) => c.images.channels === 4) ? 4 : columns.some((c) => c.images.channels === 3) ? 3 : 1;
   return {
     columns: columns.map((c) => c.label),
-    drawnLabels: labels ? columns.map((c) => c.label.toUpperCase().slice(0, charsPerCell)) : [],
+    drawnLabels,
+    drawnTitle,
     rows,
     cellWidth,
     cellHeight,
+    titleBand,
     labelBand,
     fontScale,
-    width: gap + columns.length * (cellWidth + gap),
-    height: gap + labelBand + rows * (cellHeight + gap),
+    width,
+    height: gap + titleBand + labelBand + rows * (cellHeight + gap),
     channels,
   };
 }
 
+/** Draws lines of text in black with the 3×5 font, top-left at (x0, y0). */
+function drawText(image: RasterImage, lines: string[], x0: number, y0: number, fontScale: number): void {
+  const { width, channels, data } = image;
+  lines.forEach((text, l) => {
+    Array.from(text).forEach((char, k) => {
+      const rowsOfBits = glyph(char);
+      for (let gy = 0; gy < 5 * fontScale; gy++) {
+        for (let gx = 0; gx < 3 * fontScale; gx++) {
+          if (!((Number(rowsOfBits[Math.floor(gy / fontScale)]) >> (2 - Math.floor(gx / fontScale))) & 1)) continue;
+          const at = ((y0 + l * 6 * fontScale + gy) * width + x0 + k * 4 * fontScale + gx) * channels;
+          data.fill(0, at, at + Math.min(channels, 3));
+        }
+      }
+    });
+  });
+}
+
 /**
- * Renders one column per source (ground truth first, then each pipeline) and one row per test item. Every image
- * is resampled nearest-neighbour to the cell (the largest image × scale); gray is replicated into colour.
+ * Renders one column per source (ground truth first, then each pipeline) and one row per test item, under an
+ * optional title and each column's whole label. Every image is resampled nearest-neighbour to the cell (the
+ * largest image × scale); gray is replicated into colour.
  */
 export function renderImageGrid(columns: ImageGridColumn[], options: ImageGridOptions = {}): { image: RasterImage; layout: ImageGridLayout } {
   const layout = imageGridLayout(columns, options);
@@ -207,23 +282,15 @@ export function renderImageGrid(columns: ImageGridColumn[], options: ImageGridOp
   const gap = options.gap ?? 2;
   const data = new Uint8Array(width * height * channels).fill(unitToByte(options.background ?? 1));
   if (channels === 4) for (let i = 3; i < data.length; i += 4) data[i] = 255;
+  const image = { width, height, channels, data };
+  drawText(image, layout.drawnTitle, gap, gap, fontScale);
 
   columns.forEach((column, c) => {
     const x0 = gap + c * (cellWidth + gap);
-    const text = layout.drawnLabels[c] ?? '';
-    for (let k = 0; k < text.length; k++) {
-      const rowsOfBits = glyph(text[k]!);
-      for (let gy = 0; gy < 5 * fontScale; gy++) {
-        for (let gx = 0; gx < 3 * fontScale; gx++) {
-          if (!((Number(rowsOfBits[Math.floor(gy / fontScale)]) >> (2 - Math.floor(gx / fontScale))) & 1)) continue;
-          const at = ((gap + gy) * width + x0 + k * 4 * fontScale + gx) * channels;
-          data.fill(0, at, at + Math.min(channels, 3));
-        }
-      }
-    }
+    drawText(image, layout.drawnLabels[c] ?? [], x0, gap + layout.titleBand, fontScale);
     const { width: w, height: h, channels: ch, data: values } = column.images;
     for (let r = 0; r < layout.rows; r++) {
-      const y0 = gap + layout.labelBand + r * (cellHeight + gap);
+      const y0 = gap + layout.titleBand + layout.labelBand + r * (cellHeight + gap);
       const base = r * w * h * ch;
       for (let y = 0; y < cellHeight; y++) {
         const sy = Math.floor((y * h) / cellHeight);
@@ -239,7 +306,7 @@ export function renderImageGrid(columns: ImageGridColumn[], options: ImageGridOp
       }
     }
   });
-  return { image: { width, height, channels, data }, layout };
+  return { image, layout };
 }
 
 /** Writes the grid PNG atomically and returns its layout (column order for the CLI's legend). */

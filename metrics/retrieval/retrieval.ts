@@ -39,13 +39,14 @@ export class RetrievalMetric implements Metric {
     const degenerate = p.zero.map((zero, i) => zero || t.zero[i]!);
     const n = pred.rows;
     const { batchSize, batches } = this.options;
+    const note = `${Math.min(n, batchSize)}-way`; // chance is 1 in this many: the table must say which
 
     const scorer = await this.batchScorer(p.unit, t.unit, degenerate, n * n <= batches * batchSize * batchSize);
     if (n <= batchSize) {
       // One batch of every item: every random batch would be this one.
       const all = Int32Array.from({ length: n }, (_, i) => i);
       const hits = await scorer(all);
-      return { value: meanOf(hits), perItem: hits };
+      return { value: meanOf(hits), perItem: hits, note };
     }
 
     const rng = new Rng(context.seed);
@@ -63,7 +64,7 @@ export class RetrievalMetric implements Metric {
     }
     await this.scoreUndrawn(scorer, rng, hitSum, drawn);
     const perItem = hitSum.map((sum, i) => sum / drawn[i]!);
-    return { value: meanOf(accuracies), perItem };
+    return { value: meanOf(accuracies), perItem, note };
   }
 
   /** Extra batches for the items no random batch drew: each holds up to batchSize of them, filled with others. */

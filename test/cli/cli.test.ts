@@ -63,20 +63,43 @@ describe('neurodecode CLI', () => {
         dataset: { id: 'synthetic', options: { subjects: 1, trainImages: 200, testImages: 40 } },
         generator: 'pixels',
         mappers: { '*': 'ridge' },
-        metrics: ['mse', 'pixcorr', 'two-way'],
+        metrics: ['mse', 'pixcorr', 'two-way', 'retrieval-forward'],
       }),
     );
     const args = ['compare', ridge, join(KNN, 'pipeline.json'), '--plugin', KNN, '--out', join(tmp, 'out')];
     const first = await cli([...args, '--json']);
     expect(first.code).toBe(0);
-    const result = JSON.parse(first.stdout) as { rows: Array<{ pipeline: string; metric: string; value: number }>; files: string[] };
+    const result = JSON.parse(first.stdout) as {
+      rows: Array<{ pipeline: string; metric: string; target: string; note?: string; value: number }>;
+      files: string[];
+    };
     expect(new Set(result.rows.map((r) => r.pipeline))).toEqual(new Set(['ridge→pixels', 'knn→pixels']));
     expect(result.rows.every((r) => Number.isFinite(r.value))).toBe(true);
+    expect(result.rows.find((r) => r.metric === 'retrieval-forward' && r.target === 'image')!.note).toBe('40-way');
     expect(result.files.map((f) => f.slice(f.lastIndexOf('/') + 1))).toEqual(['results.json', 'results.csv', 'grid-subj01.png']);
+    // --json silences nothing on stderr: one line per stage, and progress as start/done lines (stderr is no TTY).
+    expect(first.stderr).toMatch(/^\[ridge→pixels · subj01\] loading synthetic data$/m);
+    expect(first.stderr).toMatch(/^\[ridge→pixels · subj01\] fitting ridge → pixels \(200 × \d+ → 12288\)$/m);
+    expect(first.stderr).toMatch(/^\[knn→pixels · subj01\] scoring \d metrics/m);
+    expect(first.stderr).toMatch(/^pipelines: started \(0\/2\)$/m);
+    expect(first.stderr).toMatch(/^pipelines: done \(2\/2, [\d.]+ s\)$/m);
+    expect(first.stderr).not.toContain('\u001b['); // no escape codes of progress bars
     const second = await cli(args);
     expect(second.code).toBe(0);
     expect(second.stderr).toMatch(/ridge → pixels: re-used fitted model from cache, re-used predictions from cache/);
-    expect(second.stdout).toMatch(/knn→pixels/);
+    // The paper layout: one row per pipeline, the floor as its own row, retrieval's ways in its header.
+    expect(second.stdout).toMatch(/^image metrics · subj01$/m);
+    expect(second.stdout).toMatch(/│ knn→pixels +│ [\d.]+/);
+    expect(second.stdout).toMatch(/│ trivial floor +│/);
+    expect(second.stdout).toMatch(/retrieval-forward ↑[^]*40-way/);
+  });
+
+  it('run and compare offer --long, the long layout of the table', async () => {
+    for (const command of ['run', 'compare']) {
+      const { code, stdout } = await cli([command, '--help']);
+      expect(code).toBe(0);
+      expect(stdout).toMatch(/--long +one table row per subject × metric × target ×\s+pipeline/);
+    }
   });
 
   it('trains an external neural mapper built on the training core, loaded with --plugin', async () => {

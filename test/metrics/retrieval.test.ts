@@ -72,6 +72,17 @@ describe('retrieval (MindEye top-1, cosine)', () => {
     await expect(metric.compute(latent([[1, 2]], [[1, 2]]), { seed: 0 })).rejects.toThrow(/at least 2/);
   });
 
+  it('says how many ways it ran: the test-set size when it is below batchSize, else batchSize', async () => {
+    const small = await (await createMetric(retrieval, 'retrieval-forward')).compute(latent(pred, truth), { seed: 0 });
+    expect(small.note).toBe('3-way');
+    const rows = normalRows(100, 8, 2);
+    const batched = await (await createMetric(retrieval, 'retrieval-backward', { batchSize: 20, batches: 2 })).compute(
+      latent(rows, rows),
+      { seed: 0 },
+    );
+    expect(batched.note).toBe('20-way');
+  });
+
   it('declares MindEye defaults', async () => {
     const schema = retrieval.manifest.provides[0]!.optionsSchema as { properties: Record<string, { default: number }> };
     expect(schema.properties.batchSize!.default).toBe(300);

@@ -11,6 +11,7 @@ import {
   rastersToImageBatch,
   readPng,
   renderImageGrid,
+  wrapLabel,
   writeImageGrid,
   type RasterImage,
 } from '../../../core/io/png.js';
@@ -126,12 +127,12 @@ describe('image grid', () => {
     const { image, layout } = renderImageGrid(
       [
         { label: 'i', images: batch(1, 4, 4, 1, new Array<number>(16).fill(0.5)) },
-        { label: 'a very long label', images: batch(1, 4, 4, 1, new Array<number>(16).fill(0.5)) },
+        { label: 'a', images: batch(1, 4, 4, 1, new Array<number>(16).fill(0.5)) },
       ],
       { gap: 1 },
     );
     // 4-px cells hold one 3-px glyph (+1 px advance); the band is 5 font rows + gap
-    expect(layout.drawnLabels).toEqual(['I', 'A']);
+    expect(layout.drawnLabels).toEqual([['I'], ['A']]);
     expect([layout.labelBand, image.width, image.height, image.channels]).toEqual([6, 11, 12, 1]);
     const at = (x: number, y: number) => image.data[y * image.width + x];
     // 'I' = 111 / 010 / 010 / 010 / 111 starting at (1, 1)
@@ -143,6 +144,41 @@ describe('image grid', () => {
     expect([at(6, 2), at(7, 2), at(8, 2)]).toEqual([0, 255, 0]);
     // the cells start below the band (y = 1 + 6)
     expect([at(1, 6), at(1, 7), at(4, 10)]).toEqual([255, 128, 128]);
+  });
+
+  /** The label band of a one-column grid with one gray 64×64 image (font scale 1, 16 characters a line). */
+  const labelBand = (label: string, title?: string) => {
+    const { image, layout } = renderImageGrid([{ label, images: batch(1, 64, 64, 1, new Array<number>(64 * 64).fill(0.5)) }], { gap: 2, title });
+    const top = 2 + layout.titleBand;
+    return { layout, image, band: Array.from(image.data.subarray(top * image.width, (top + layout.labelBand - 2) * image.width)) };
+  };
+
+  it('draws → and other non-letters as their own glyphs, and an unknown character as a box, never as "?"', () => {
+    const arrow = labelBand('a→b').band;
+    const question = labelBand('a?b').band;
+    const unknown = labelBand('a\u4e00b').band;
+    expect(arrow).not.toEqual(question);
+    expect(unknown).not.toEqual(question);
+    expect(unknown).not.toEqual(arrow);
+    expect(labelBand('a★b·c').band).not.toEqual(labelBand('a?b?c').band);
+    // Accented letters are drawn as their base letter; a minus sign as a hyphen.
+    expect(labelBand('é−1').band).toEqual(labelBand('E-1').band);
+  });
+
+  it('wraps a long label over several lines instead of cutting it, and draws a title line', () => {
+    const long = 'cnn-hybrid gru (ablation, no dropout)→pixels';
+    const { layout, image } = labelBand(long, 'subj01 · ridge vs gru');
+    // 64-px cells: 16 characters a line, broken at spaces or after -, →
+    expect(layout.drawnLabels[0]).toEqual(['CNN-HYBRID GRU', '(ABLATION, NO', 'DROPOUT)→PIXELS']);
+    expect(layout.drawnLabels[0]!.join(' ').replace(/ /g, '')).toBe(long.toUpperCase().replace(/ /g, ''));
+    expect(layout.labelBand).toBe(3 * 6 - 1 + 2);
+    expect(layout.drawnTitle).toEqual(['SUBJ01 · RIDGE', 'VS GRU']);
+    expect(layout.titleBand).toBe(2 * 6 - 1 + 2);
+    // the third label line holds ink, and the cells start below the three lines
+    const third = 2 + layout.titleBand + 12;
+    expect(Array.from(image.data.subarray(third * image.width, (third + 5) * image.width)).some((v) => v === 0)).toBe(true);
+    expect(image.height).toBe(2 + layout.titleBand + layout.labelBand + 64 + 2);
+    expect(wrapLabel('abcdefghij', 4)).toEqual(['ABCD', 'EFGH', 'IJ']);
   });
 
   it('resamples a smaller column to the cell of the largest image', () => {
