@@ -19,7 +19,7 @@ import { readMatrix, writeMatrix } from './cache.js';
 import type { Core } from './core.js';
 import { UserError } from './errors.js';
 import type { ExperimentSpec, PipelineSpec, PluginRef } from './pipeline.js';
-import { dropUnusableVoxels, PREPROCESSING_ID } from './preprocess.js';
+import { dropUnusableVoxels, PREPROCESSING_ID, type DroppedRows } from './preprocess.js';
 import type { Provenance } from './registry.js';
 import { bootstrapMeanInterval } from './stats.js';
 import type { ImageBatch, Matrix } from './tensor.js';
@@ -63,6 +63,8 @@ export interface PipelineOutcome {
   mappers: MapperOutcome[];
   voxels: number;
   droppedVoxels: { nonFinite: number; constant: number };
+  /** Ids of the rows dropped as missing trials (mostly non-finite): train rows left out of fitting, test rows missing from every metric. */
+  droppedRows: DroppedRows;
   trainItems: number;
   testItems: number;
   seconds: number;
@@ -92,6 +94,7 @@ export interface RunOptions {
 interface PreparedSubject {
   data: SubjectData;
   dropped: { nonFinite: number; constant: number };
+  droppedRows: DroppedRows;
   trainImages: ImageBatch;
   testImages: ImageBatch;
   trainCaptions?: string[][];
@@ -212,8 +215,11 @@ export class ExperimentRunner {
     if (!prepared) {
       prepared = (async () => {
         const { dataset } = await this.dataset(ref);
-        const { data, dropped } = dropUnusableVoxels(await dataset.load(subject));
-        if (data.test.fmri.rows === 0) throw new UserError(`subject ${subject} has an empty test set`, `dataset '${ref.id}'`);
+        const { data, dropped, droppedRows } = dropUnusableVoxels(await dataset.load(subject));
+        const missing = (split: 'train' | 'test') =>
+          droppedRows[split].length > 0 ? ` (${droppedRows[split].length} ${split} rows dropped: more than half of their voxels non-finite)` : '';
+        if (data.test.fmri.rows === 0) throw new UserError(`subject ${subject} has an empty test set${missing('test')}`, `dataset '${ref.id}'`);
+        if (data.train.fmri.rows === 0) throw new UserError(`subject ${subject} has an empty training set${missing('train')}`, `dataset '${ref.id}'`);
         if (data.train.fmri.cols === 0) throw new UserError(`subject ${subject} has no usable voxels`, `dataset '${ref.id}'`);
         const [trainImages, testImages] = await Promise.all([data.train.stimuli.images(), data.test.stimuli.images()]);
         for (const [split, images, fmri] of [['train', trainImages, data.train.fmri], ['test', testImages, data.test.fmri]] as const) {
@@ -224,6 +230,7 @@ export class ExperimentRunner {
         return {
           data,
           dropped,
+          droppedRows,
           trainImages,
           testImages,
           trainCaptions: await data.train.stimuli.captions?.(),
@@ -279,6 +286,12 @@ export class ExperimentRunner {
     const mapperOutcomes: MapperOutcome[] = [];
     const predicted: Record<string, Matrix> = {};
     const where = `${pipeline.name} (${subject})`;
+    for (const split of ['train', 'test'] as const) {
+      const ids = prepared.droppedRows[split];
+      if (ids.length === 0) continue;
+      const shown = ids.slice(0, 10).join(', ') + (ids.length > 10 ? ', …' : '');
+      say(`${ids.length} ${split} rows dropped (more than half of their voxels non-finite${split === 'test' ? '; missing from every metric' : ''}): ${shown}`);
+    }
 
     for (const space of spaces) {
       const ref = pipeline.mappers[space.name] ?? pipeline.mappers['*'];
@@ -375,6 +388,7 @@ export class ExperimentRunner {
       mappers: mapperOutcomes,
       voxels: data.train.fmri.cols,
       droppedVoxels: prepared.dropped,
+      droppedRows: prepared.droppedRows,
       trainItems: data.train.fmri.rows,
       testItems: data.test.fmri.rows,
       seconds: seconds(started),
