@@ -5,6 +5,7 @@
  */
 import type {
   Dataset,
+  DatasetInfo,
   FittedGenerator,
   FittedMapper,
   Metric,
@@ -126,6 +127,12 @@ function meanRows(train: Matrix, rows: number): Matrix {
   return { rows, cols: train.cols, data: out };
 }
 
+/** Why a dataset lists no subject: the reasons it gave per subject, else its notes. */
+function whyNoSubject(info: DatasetInfo): string {
+  const reasons = Object.entries(info.unusable ?? {}).map(([subject, why]) => `${subject}: ${why}`);
+  return (reasons.length > 0 ? reasons : info.notes).join('; ') || 'it gave no reason';
+}
+
 export class ExperimentRunner {
   private readonly datasets = new Map<string, { dataset: Dataset; provenance: Provenance }>();
   private readonly subjects = new Map<string, Promise<PreparedSubject>>();
@@ -174,10 +181,14 @@ export class ExperimentRunner {
     for (const pipeline of spec.pipelines) {
       const { dataset } = await this.dataset(pipeline.dataset);
       const info = await dataset.describe();
-      const subjects = pipeline.subjects.length > 0 ? pipeline.subjects : [info.subjects[0]!];
+      const subjects = pipeline.subjects.length > 0 ? pipeline.subjects : info.subjects.slice(0, 1);
+      if (subjects.length === 0) throw new UserError(`dataset '${pipeline.dataset.id}' has no usable subject: ${whyNoSubject(info)}`, pipeline.name);
       for (const subject of subjects) {
+        const why = info.unusable?.[subject];
+        if (why !== undefined) throw new UserError(`dataset '${pipeline.dataset.id}' cannot use subject '${subject}': ${why}`, pipeline.name);
         if (!info.subjects.includes(subject)) {
-          throw new UserError(`dataset '${pipeline.dataset.id}' has no subject '${subject}' (it has ${info.subjects.join(', ')})`, pipeline.name);
+          const has = info.subjects.length > 0 ? `it has ${info.subjects.join(', ')}` : `it has no usable subject: ${whyNoSubject(info)}`;
+          throw new UserError(`dataset '${pipeline.dataset.id}' has no subject '${subject}' (${has})`, pipeline.name);
         }
         plan.push({ pipeline, subject });
       }
