@@ -33,8 +33,11 @@ export interface ImageSpec {
   shape: number[];
   /** Largest value of the stored pixels: 255 or 1. Default: 255 for integer arrays, 1 for floating point. */
   range?: 1 | 255;
-  /** HWC (row-major), CHW (channels first), or F (MATLAB column-major flattening of the H×W×C image). */
-  layout: ImageLayout;
+  /**
+   * HWC (row-major), CHW (channels first), or F (MATLAB column-major flattening of the H×W×C image). Default:
+   * F for flattened rows read from a .mat file (MATLAB's own order), HWC otherwise.
+   */
+  layout?: ImageLayout;
 }
 
 export interface BrainDiffuserPreset {
@@ -90,7 +93,7 @@ export const imageSchema = {
   properties: {
     shape: { type: 'array', items: { type: 'integer', minimum: 1 }, minItems: 2, maxItems: 3 },
     range: { enum: [1, 255] },
-    layout: { enum: ['HWC', 'CHW', 'F'], default: 'HWC' },
+    layout: { enum: ['HWC', 'CHW', 'F'], description: 'default: F for flattened rows from a .mat file, HWC otherwise' },
   },
 } as const;
 

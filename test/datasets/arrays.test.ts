@@ -290,6 +290,18 @@ describe('arrays: MATLAB .mat with flattened 28×28 images', () => {
     expect(images.data[0 * 784 + 3 * 28 + 11]).toBe(0);
   });
 
+  it("reads flattened .mat images without a declared layout in MATLAB's column-major order, never transposed", async () => {
+    const { layout: _layout, ...image } = digitSpec.image;
+    const ds = dataset({ ...digitSpec, image, root: folder });
+    const images = await (await ds.load('sub-01')).train.stimuli.images();
+    // The "7" is asymmetric: its bar is on row 3 (columns 6–21); read as HWC it would be in column 3.
+    expect(images.data[0 * 784 + 3 * 28 + 6]).toBe(1);
+    expect(images.data[0 * 784 + 6 * 28 + 3]).toBe(0);
+    expect((await ds.describe()).notes).toContain('image layout F (default for this file; set image.layout to change it)');
+    const hwc = await (await dataset({ ...digitSpec, image: { ...image, layout: 'HWC' }, root: folder }).load('sub-01')).train.stimuli.images();
+    expect(hwc.data[0 * 784 + 6 * 28 + 3]).toBe(1); // an explicit layout is obeyed
+  });
+
   it('names the variables present when one is missing', async () => {
     const ds = dataset({ ...digitSpec, root: folder, train: { fmri: '#fmriTrain', stimuli: '#stimTrn' } });
     await expect(ds.load('sub-01')).rejects.toThrow(/sub-01 train.fmri: no variable 'fmriTrain'.*variables present: fmriTrn, fmriTest, stimTrn, stimTest/);
