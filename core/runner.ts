@@ -173,7 +173,25 @@ export class ExperimentRunner {
     }
   }
 
-  async run(spec: ExperimentSpec): Promise<ExperimentResult> {
+  /** Every ref's relative path options resolved against the folder of the file that named it (core/paths.ts). */
+  private withAbsolutePaths(spec: ExperimentSpec): ExperimentSpec {
+    const { registry } = this.core;
+    const absolute = (kind: PluginKind, ref: PluginRef): PluginRef =>
+      ref.baseDir === undefined ? ref : { id: ref.id, options: registry.resolvePaths(kind, ref.id, ref.options, ref.baseDir) };
+    return {
+      ...spec,
+      pipelines: spec.pipelines.map((p) => ({
+        ...p,
+        dataset: absolute('dataset', p.dataset),
+        generator: absolute('generator', p.generator),
+        mappers: Object.fromEntries(Object.entries(p.mappers).map(([space, m]) => [space, absolute('mapper', m)])),
+        metrics: p.metrics.map((m) => absolute('metric', m)),
+      })),
+    };
+  }
+
+  async run(input: ExperimentSpec): Promise<ExperimentResult> {
+    const spec = this.withAbsolutePaths(input);
     await this.validate(spec);
     const rows: MetricRow[] = [];
     const outcomes: PipelineOutcome[] = [];

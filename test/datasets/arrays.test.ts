@@ -7,7 +7,7 @@ import { ArtifactCache } from '../../core/cache.js';
 import { loadHdf5 } from '../../core/io/hdf5.js';
 import { encodeNpy, encodeNpyStrings, writeNpy } from '../../core/io/npy.js';
 import { silentLogger } from '../../core/logging.js';
-import { parseSpecFile } from '../../core/pipeline.js';
+import { parseSpecFile, readSpecFile } from '../../core/pipeline.js';
 import { silentProgress } from '../../core/progress.js';
 import { Rng } from '../../core/rng.js';
 import { ExperimentRunner } from '../../core/runner.js';
@@ -460,5 +460,42 @@ describe('arrays: through the ExperimentRunner', () => {
     // Pixels are a linear function of 3 weights that 24 voxels encode almost noise-free.
     expect(mse.value!).toBeLessThan(0.05 * mse.trivial!);
     expect(pixcorr.value!).toBeGreaterThan(0.95);
+  });
+
+  it('resolves relative paths against the pipeline file that names them (spec, inline references, preset root), not the working directory', async () => {
+    const folder = await freshDir('relative');
+    await mkdir(join(folder, 'data'));
+    await writeDigits(join(folder, 'data'));
+    await writeFile(join(folder, 'data', 'spec.json'), JSON.stringify(digitSpec));
+    const bd = join(folder, 'bd');
+    await writeBrainDiffuser(bd, 3);
+    const pipeline = (dataset: unknown) => ({ dataset, generator: 'pixels', mappers: { '*': { id: 'ridge', options: { alpha: 1 } } }, metrics: ['mse'] });
+    await writeFile(
+      join(folder, 'experiment.json'),
+      JSON.stringify({
+        pipelines: [
+          { name: 'spec', ...pipeline({ id: 'arrays', options: { spec: 'data/spec.json' } }) },
+          // Inline references without root: relative to this file; with a relative root: that folder, relative to this file.
+          { name: 'inline', ...pipeline({ id: 'arrays', options: { ...digitSpec, file: 'data/digits.mat' } }) },
+          { name: 'inline-root', ...pipeline({ id: 'arrays', options: { ...digitSpec, root: 'data' } }) },
+          { name: 'preset', ...pipeline({ id: 'arrays', options: { brainDiffuser: { root: 'bd', subject: 1 } } }) },
+        ],
+      }),
+    );
+    expect(process.cwd()).not.toBe(folder);
+    core = await makeTestCore();
+    const result = await new ExperimentRunner(core).run(await readSpecFile(join(folder, 'experiment.json')));
+    expect(result.outcomes.map((o) => [o.pipeline, o.trainItems, o.voxels])).toEqual([
+      ['spec', 6, 5],
+      ['inline', 6, 5],
+      ['inline-root', 6, 5],
+      ['preset', 60, 24],
+    ]);
+    // The dataset options recorded (and hashed into cache keys) hold absolute paths.
+    const options = result.outcomes.map((o) => o.provenance.find((p) => p.kind === 'dataset')!.options);
+    expect(options[0]!.spec).toBe(join(folder, 'data', 'spec.json'));
+    expect(options[1]!.root).toBe(folder);
+    expect(options[2]!.root).toBe(join(folder, 'data'));
+    expect((options[3]!.brainDiffuser as { root: string }).root).toBe(bd);
   });
 });
