@@ -32,8 +32,11 @@ export abstract class ExperimentCommand<T extends typeof Command> extends BaseCo
       this.log(renderResults(result.rows, result.comparisons, { long: display.long, seed: spec.pipelines[0]?.seed ?? 0 }));
       for (const o of result.outcomes) {
         const dropped = o.droppedVoxels.nonFinite + o.droppedVoxels.constant;
+        const { train: trainRows, test: testRows } = o.droppedRows;
         this.log(
-          `${o.pipeline} · ${o.subject}: ${o.trainItems} train / ${o.testItems} test items, ${o.voxels} voxels` +
+          `${o.pipeline} · ${o.subject}: ${o.trainItems} train / ${o.testItems} test items` +
+            `${trainRows.length + testRows.length > 0 ? ` (${trainRows.length} train and ${testRows.length} test rows dropped as missing trials${testRows.length > 0 ? `, test ids ${testRows.join(', ')}` : ''})` : ''}, ` +
+            `${o.voxels} voxels` +
             `${dropped > 0 ? ` (${o.droppedVoxels.nonFinite} non-finite and ${o.droppedVoxels.constant} constant voxels dropped)` : ''}, ` +
             `${o.seconds.toFixed(1)} s`,
         );

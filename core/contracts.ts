@@ -86,6 +86,11 @@ export interface DatasetInfo {
   captions: boolean;
   summaries: SubjectSummary[];
   notes: string[];
+  /**
+   * Subjects whose files are present but cannot be used, each with the reason (an empty mask, a truncated file, a
+   * missing column…): core reports that reason when a pipeline asks for such a subject.
+   */
+  unusable?: Record<string, string>;
 }
 
 /** The stimuli of one split, images loaded lazily (a real dataset's images are gigabytes). */

@@ -1,5 +1,6 @@
 /** Pipeline and experiment specifications (JSON, schema-validated). */
 import { readFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
 import { UserError } from './errors.js';
 import { validateWithSchema } from './validation.js';
 
@@ -7,6 +8,8 @@ import { validateWithSchema } from './validation.js';
 export interface PluginRef {
   id: string;
   options: Record<string, unknown>;
+  /** Folder of the file that names this plugin: its relative path options are relative to it (core/paths.ts). */
+  baseDir?: string;
 }
 
 export interface PipelineSpec {
@@ -74,8 +77,9 @@ interface RawPipeline {
   seed: number;
 }
 
-function ref(raw: RawRef): PluginRef {
-  return typeof raw === 'string' ? { id: raw, options: {} } : { id: raw.id, options: raw.options ?? {} };
+function ref(raw: RawRef, baseDir?: string): PluginRef {
+  const plain = typeof raw === 'string' ? { id: raw, options: {} } : { id: raw.id, options: raw.options ?? {} };
+  return baseDir === undefined ? plain : { ...plain, baseDir };
 }
 
 function defaultName(p: RawPipeline): string {
@@ -83,28 +87,32 @@ function defaultName(p: RawPipeline): string {
   return `${mappers}→${ref(p.generator).id}`;
 }
 
-/** Validates a pipeline object, filling defaults; `where` names its file for errors. */
-export function parsePipeline(value: unknown, where: string): PipelineSpec {
+/**
+ * Validates a pipeline object, filling defaults; `where` names its file for errors, `baseDir` is its folder (relative
+ * path options of its plugins are relative to it; without it, to the working directory).
+ */
+export function parsePipeline(value: unknown, where: string, baseDir?: string): PipelineSpec {
   const raw = validateWithSchema<RawPipeline>(pipelineSchema, value, where);
+  const at = (r: RawRef) => ref(r, baseDir);
   return {
     name: raw.name ?? defaultName(raw),
-    dataset: ref(raw.dataset),
+    dataset: at(raw.dataset),
     subjects: raw.subjects,
-    generator: ref(raw.generator),
-    mappers: Object.fromEntries(Object.entries(raw.mappers).map(([space, m]) => [space, ref(m)])),
-    metrics: raw.metrics.map(ref),
+    generator: at(raw.generator),
+    mappers: Object.fromEntries(Object.entries(raw.mappers).map(([space, m]) => [space, at(m)])),
+    metrics: raw.metrics.map(at),
     seed: raw.seed,
   };
 }
 
 /** A file holds either one pipeline or an experiment `{ name, pipelines: [...] }`. */
-export function parseSpecFile(value: unknown, where: string): ExperimentSpec {
+export function parseSpecFile(value: unknown, where: string, baseDir?: string): ExperimentSpec {
   if (value !== null && typeof value === 'object' && 'pipelines' in value) {
     const raw = validateWithSchema<{ name?: string; pipelines: unknown[] }>(experimentSchema, value, where);
-    const pipelines = raw.pipelines.map((p, i) => parsePipeline(p, `${where} pipelines[${i}]`));
+    const pipelines = raw.pipelines.map((p, i) => parsePipeline(p, `${where} pipelines[${i}]`, baseDir));
     return { name: raw.name ?? pipelines.map((p) => p.name).join(' vs '), pipelines };
   }
-  const pipeline = parsePipeline(value, where);
+  const pipeline = parsePipeline(value, where, baseDir);
   return { name: pipeline.name, pipelines: [pipeline] };
 }
 
@@ -121,5 +129,5 @@ export async function readSpecFile(path: string): Promise<ExperimentSpec> {
   } catch (error) {
     throw new UserError(`not valid JSON: ${(error as Error).message}`, path);
   }
-  return parseSpecFile(value, path);
+  return parseSpecFile(value, path, dirname(resolve(path)));
 }

@@ -2,6 +2,7 @@
  * The plugin registry: validates manifests, binds each plugin's factories into the inversify container under
  * the token of its kind, and creates configured instances with options checked against the plugin's schema.
  */
+import { resolvePathOptions } from './paths.js';
 import type { Container } from 'inversify';
 import { closest, distance } from 'fastest-levenshtein';
 import {
@@ -152,6 +153,11 @@ export class PluginRegistry {
   resolveOptions(kind: PluginKind, id: string, options: unknown): Record<string, unknown> {
     const { contribution } = this.get(kind, id);
     return validateWithSchema(contribution.optionsSchema, options ?? {}, `${kind} '${id}' options`);
+  }
+
+  /** Options with their relative path options resolved against `baseDir` (see core/paths.ts). */
+  resolvePaths(kind: PluginKind, id: string, options: Record<string, unknown>, baseDir: string): Record<string, unknown> {
+    return resolvePathOptions(this.get(kind, id).contribution.optionsSchema, options, baseDir);
   }
 
   /**

@@ -5,6 +5,7 @@
  */
 import type {
   Dataset,
+  DatasetInfo,
   FittedGenerator,
   FittedMapper,
   Metric,
@@ -19,7 +20,7 @@ import { readMatrix, writeMatrix } from './cache.js';
 import type { Core } from './core.js';
 import { UserError } from './errors.js';
 import type { ExperimentSpec, PipelineSpec, PluginRef } from './pipeline.js';
-import { dropUnusableVoxels, PREPROCESSING_ID } from './preprocess.js';
+import { dropUnusableVoxels, PREPROCESSING_ID, type DroppedRows } from './preprocess.js';
 import type { Provenance } from './registry.js';
 import { bootstrapMeanInterval } from './stats.js';
 import type { ImageBatch, Matrix } from './tensor.js';
@@ -65,6 +66,8 @@ export interface PipelineOutcome {
   mappers: MapperOutcome[];
   voxels: number;
   droppedVoxels: { nonFinite: number; constant: number };
+  /** Ids of the rows dropped as missing trials (mostly non-finite): train rows left out of fitting, test rows missing from every metric. */
+  droppedRows: DroppedRows;
   trainItems: number;
   testItems: number;
   seconds: number;
@@ -94,6 +97,7 @@ export interface RunOptions {
 interface PreparedSubject {
   data: SubjectData;
   dropped: { nonFinite: number; constant: number };
+  droppedRows: DroppedRows;
   trainImages: ImageBatch;
   testImages: ImageBatch;
   trainCaptions?: string[][];
@@ -131,6 +135,12 @@ function meanRows(train: Matrix, rows: number): Matrix {
   for (let j = 0; j < train.cols; j++) mean[j] = mean[j]! / train.rows;
   for (let i = 0; i < rows; i++) out.set(mean, i * train.cols);
   return { rows, cols: train.cols, data: out };
+}
+
+/** Why a dataset lists no subject: the reasons it gave per subject, else its notes. */
+function whyNoSubject(info: DatasetInfo): string {
+  const reasons = Object.entries(info.unusable ?? {}).map(([subject, why]) => `${subject}: ${why}`);
+  return (reasons.length > 0 ? reasons : info.notes).join('; ') || 'it gave no reason';
 }
 
 export class ExperimentRunner {
@@ -173,7 +183,25 @@ export class ExperimentRunner {
     }
   }
 
-  async run(spec: ExperimentSpec): Promise<ExperimentResult> {
+  /** Every ref's relative path options resolved against the folder of the file that named it (core/paths.ts). */
+  private withAbsolutePaths(spec: ExperimentSpec): ExperimentSpec {
+    const { registry } = this.core;
+    const absolute = (kind: PluginKind, ref: PluginRef): PluginRef =>
+      ref.baseDir === undefined ? ref : { id: ref.id, options: registry.resolvePaths(kind, ref.id, ref.options, ref.baseDir) };
+    return {
+      ...spec,
+      pipelines: spec.pipelines.map((p) => ({
+        ...p,
+        dataset: absolute('dataset', p.dataset),
+        generator: absolute('generator', p.generator),
+        mappers: Object.fromEntries(Object.entries(p.mappers).map(([space, m]) => [space, absolute('mapper', m)])),
+        metrics: p.metrics.map((m) => absolute('metric', m)),
+      })),
+    };
+  }
+
+  async run(input: ExperimentSpec): Promise<ExperimentResult> {
+    const spec = this.withAbsolutePaths(input);
     await this.validate(spec);
     const rows: MetricRow[] = [];
     const outcomes: PipelineOutcome[] = [];
@@ -181,10 +209,14 @@ export class ExperimentRunner {
     for (const pipeline of spec.pipelines) {
       const { dataset } = await this.dataset(pipeline.dataset);
       const info = await dataset.describe();
-      const subjects = pipeline.subjects.length > 0 ? pipeline.subjects : [info.subjects[0]!];
+      const subjects = pipeline.subjects.length > 0 ? pipeline.subjects : info.subjects.slice(0, 1);
+      if (subjects.length === 0) throw new UserError(`dataset '${pipeline.dataset.id}' has no usable subject: ${whyNoSubject(info)}`, pipeline.name);
       for (const subject of subjects) {
+        const why = info.unusable?.[subject];
+        if (why !== undefined) throw new UserError(`dataset '${pipeline.dataset.id}' cannot use subject '${subject}': ${why}`, pipeline.name);
         if (!info.subjects.includes(subject)) {
-          throw new UserError(`dataset '${pipeline.dataset.id}' has no subject '${subject}' (it has ${info.subjects.join(', ')})`, pipeline.name);
+          const has = info.subjects.length > 0 ? `it has ${info.subjects.join(', ')}` : `it has no usable subject: ${whyNoSubject(info)}`;
+          throw new UserError(`dataset '${pipeline.dataset.id}' has no subject '${subject}' (${has})`, pipeline.name);
         }
         plan.push({ pipeline, subject });
       }
@@ -222,8 +254,11 @@ export class ExperimentRunner {
     if (!prepared) {
       prepared = (async () => {
         const { dataset } = await this.dataset(ref);
-        const { data, dropped } = dropUnusableVoxels(await dataset.load(subject));
-        if (data.test.fmri.rows === 0) throw new UserError(`subject ${subject} has an empty test set`, `dataset '${ref.id}'`);
+        const { data, dropped, droppedRows } = dropUnusableVoxels(await dataset.load(subject));
+        const missing = (split: 'train' | 'test') =>
+          droppedRows[split].length > 0 ? ` (${droppedRows[split].length} ${split} rows dropped: more than half of their voxels non-finite)` : '';
+        if (data.test.fmri.rows === 0) throw new UserError(`subject ${subject} has an empty test set${missing('test')}`, `dataset '${ref.id}'`);
+        if (data.train.fmri.rows === 0) throw new UserError(`subject ${subject} has an empty training set${missing('train')}`, `dataset '${ref.id}'`);
         if (data.train.fmri.cols === 0) throw new UserError(`subject ${subject} has no usable voxels`, `dataset '${ref.id}'`);
         const [trainImages, testImages] = await Promise.all([data.train.stimuli.images(), data.test.stimuli.images()]);
         for (const [split, images, fmri] of [['train', trainImages, data.train.fmri], ['test', testImages, data.test.fmri]] as const) {
@@ -234,6 +269,7 @@ export class ExperimentRunner {
         return {
           data,
           dropped,
+          droppedRows,
           trainImages,
           testImages,
           trainCaptions: await data.train.stimuli.captions?.(),
@@ -294,6 +330,12 @@ export class ExperimentRunner {
     const mapperOutcomes: MapperOutcome[] = [];
     const predicted: Record<string, Matrix> = {};
     const where = `${pipeline.name} (${subject})`;
+    for (const split of ['train', 'test'] as const) {
+      const ids = prepared.droppedRows[split];
+      if (ids.length === 0) continue;
+      const shown = ids.slice(0, 10).join(', ') + (ids.length > 10 ? ', …' : '');
+      say(`${ids.length} ${split} rows dropped (more than half of their voxels non-finite${split === 'test' ? '; missing from every metric' : ''}): ${shown}`);
+    }
 
     for (const space of spaces) {
       const ref = pipeline.mappers[space.name] ?? pipeline.mappers['*'];
@@ -391,6 +433,7 @@ export class ExperimentRunner {
       mappers: mapperOutcomes,
       voxels: data.train.fmri.cols,
       droppedVoxels: prepared.dropped,
+      droppedRows: prepared.droppedRows,
       trainItems: data.train.fmri.rows,
       testItems: data.test.fmri.rows,
       seconds: seconds(started),

@@ -157,7 +157,17 @@ export interface ColumnRequest {
   required?: readonly string[];
   /** Columns kept as raw strings. */
   strings?: readonly string[];
+  /**
+   * Yes/no columns: 1/0 (also 1.0/0.0) or True/False as pandas writes booleans, read as numbers 1/0 (missing → NaN);
+   * any other value is an error naming the line and column.
+   */
+  flags?: readonly string[];
 }
+
+const FLAG_VALUES = new Map([
+  ['1', 1], ['1.0', 1], ['true', 1],
+  ['0', 0], ['0.0', 0], ['false', 0],
+]);
 
 /** The requested columns of a table read by `readColumns`; `columns` lists the whole header. */
 export class ColumnTable {
@@ -175,7 +185,7 @@ export class ColumnTable {
     return this.columns.includes(name);
   }
 
-  /** A column requested as numbers; NaN where the value was missing. */
+  /** A column requested as numbers (or flags, as 1/0); NaN where the value was missing. */
   numbers(name: string): Float64Array {
     const column = this.numberColumns.get(name);
     if (!column) throw this.notRead(name, 'numbers');
@@ -248,6 +258,7 @@ export async function readColumns(
   pipeline(createReadStream(path), parser, () => {});
   let columns: string[] | undefined;
   let numberIndex: Array<[index: number, name: string, required: boolean, values: GrowingFloat64]> = [];
+  let flagIndex: Array<[index: number, name: string, values: GrowingFloat64]> = [];
   let stringIndex: Array<[index: number, name: string, values: string[]]> = [];
   let rows = 0;
   try {
@@ -266,7 +277,16 @@ export async function readColumns(
         const numbers = [...new Set([...(wanted.numbers ?? []), ...required])];
         numberIndex = numbers.map((name) => [indexOf(name), name, required.has(name), new GrowingFloat64()]);
         stringIndex = [...new Set(wanted.strings ?? [])].map((name) => [indexOf(name), name, []]);
+        flagIndex = [...new Set(wanted.flags ?? [])].map((name) => [indexOf(name), name, new GrowingFloat64()]);
         continue;
+      }
+      for (const [index, name, values] of flagIndex) {
+        const text = record[index]!.trim();
+        const value = MISSING.has(text) ? NaN : FLAG_VALUES.get(text.toLowerCase());
+        if (value === undefined) {
+          throw new UserError(`line ${info.lines} (row ${rows + 1}), column '${name}': expected 0/1 or True/False, found '${text}'`, path);
+        }
+        values.push(value);
       }
       for (const [index, name, required, values] of numberIndex) {
         const text = record[index]!;
@@ -296,7 +316,7 @@ export async function readColumns(
     delimiter,
     columns,
     rows,
-    new Map(numberIndex.map(([, name, , values]) => [name, values.toArray()])),
+    new Map([...numberIndex.map(([, name, , values]) => [name, values.toArray()] as const), ...flagIndex.map(([, name, values]) => [name, values.toArray()] as const)]),
     new Map(stringIndex.map(([, name, values]) => [name, values])),
   );
 }

@@ -259,6 +259,35 @@ export async function readNiftiHeader(path: string): Promise<NiftiHeader> {
   return decodeNiftiHeader(Buffer.concat(chunks), path);
 }
 
+/**
+ * Checks, without reading the data, that a NIfTI file holds all its voxels: an uncompressed file must be at least
+ * vox_offset + voxels × bytes long; a .nii.gz stores its uncompressed length (mod 2³²) in its last 4 bytes (gzip's
+ * ISIZE), which a truncated download does not end with. Throws a UserError naming the file when it is short.
+ */
+export async function checkNiftiComplete(path: string): Promise<NiftiHeader> {
+  const header = await readNiftiHeader(path);
+  const bytes = header.voxOffset + header.shape.reduce((a, b) => a * b, 1) * DATATYPES.get(header.datatypeCode)!.size;
+  const handle = await open(path, 'r');
+  try {
+    const { size } = await handle.stat();
+    const head = new Uint8Array(2);
+    await handle.read(head, 0, 2, 0);
+    if (!isGzip(head)) {
+      if (size < bytes) throw new UserError(`truncated: ${size} bytes, the header needs ${bytes} (${header.shape.join('×')} ${header.datatype})`, path);
+      return header;
+    }
+    const tail = new Uint8Array(4);
+    await handle.read(tail, 0, 4, Math.max(0, size - 4));
+    const stored = new DataView(tail.buffer).getUint32(0, true);
+    if (stored !== bytes % 2 ** 32) {
+      throw new UserError(`truncated or damaged gzip data: it does not end with the length of ${header.shape.join('×')} ${header.datatype} voxels`, path);
+    }
+    return header;
+  } finally {
+    await handle.close();
+  }
+}
+
 export interface NiftiWriteInput {
   /** x first, as in the file. */
   shape: number[];

@@ -9,9 +9,9 @@ import { UserError } from '../../core/errors.js';
 import type { PluginServices } from '../../core/services.js';
 import { imagesAsMatrix, matrixAsImages, type ImageBatch, type Matrix } from '../../core/tensor.js';
 import { checkImageShape, ImageConverter, type ImageGeometry } from './images.js';
-import type { ArraysOptions } from './schema.js';
+import type { ArraysOptions, ImageLayout } from './schema.js';
 import { resolveSpec, WHERE, type ResolvedSpec, type ResolvedSplit, type ResolvedSubject } from './spec.js';
-import { FileSet, fileIdentities, type ArraySource, type Source } from './sources.js';
+import { FileSet, fileIdentities, formatOf, type ArraySource, type Source } from './sources.js';
 
 /** Stimuli with the optional per-item labels of the spec. */
 export interface ArrayStimuli extends Stimuli {
@@ -45,6 +45,7 @@ export class ArraysDataset implements Dataset {
     const spec = await this.resolved();
     const summaries: SubjectSummary[] = [];
     let imageShape: DatasetInfo['imageShape'] = [0, 0, 0];
+    let layout: ImageLayout = 'HWC';
     const files = new FileSet();
     try {
       for (const subject of spec.subjects) {
@@ -53,6 +54,7 @@ export class ArraysDataset implements Dataset {
         checkVoxels(subject, train.voxels, test.voxels);
         const [h, w] = this.outputSize(spec, train.geometry);
         imageShape = [h, w, train.geometry.channels];
+        layout = train.geometry.layout;
         const rois: Record<string, number> = {};
         for (const [roi, source] of Object.entries(subject.rois)) rois[roi] = (await roiIndices(files, source, train.voxels)).length;
         summaries.push({ subject: subject.name, trainItems: train.items, testItems: test.items, voxels: train.voxels, rois });
@@ -71,6 +73,7 @@ export class ArraysDataset implements Dataset {
         `train fMRI: ${first.train.fmri.path}${first.train.fmri.variable ? `#${first.train.fmri.variable}` : ''}`,
         `train stimuli: ${first.train.stimuli.path}${first.train.stimuli.variable ? `#${first.train.stimuli.variable}` : ''}`,
         spec.imageSize ? `images downscaled to ${spec.imageSize}×${spec.imageSize} (area average)` : 'images at their stored size',
+        `image layout ${layout}${spec.image?.layout === undefined ? ' (default for this file; set image.layout to change it)' : ''}`,
       ],
     };
   }
@@ -258,13 +261,21 @@ function imageGeometry(spec: ResolvedSpec, stimuli: ArraySource, source: Source)
   if (spec.image) {
     const [height, width, channels = 1] = spec.image.shape as [number, number, number?];
     if (channels !== 1 && channels !== 3) throw new UserError(`image.shape: ${channels} channels, expected 1 or 3`, WHERE);
-    return { height, width, channels, layout: spec.image.layout, range };
+    return { height, width, channels, layout: spec.image.layout ?? defaultLayout(stimuli, source), range };
   }
   const [, height, width, channels = 1] = stimuli.shape as [number, number?, number?, number?];
   if (height === undefined || width === undefined || stimuli.shape.length > 4 || (channels !== 1 && channels !== 3)) {
     throw new UserError(`${source.field}: cannot tell the image shape from an array of shape (${stimuli.shape.join(', ')}): declare image.shape and image.layout`, source.path);
   }
   return { height, width, channels, layout: 'HWC', range };
+}
+
+/**
+ * A flattened image row from a .mat file is in MATLAB's column-major order (`reshape(img, 1, [])`): reading it as
+ * HWC would transpose every image without a word. Arrays with image axes are already in C order (HWC).
+ */
+function defaultLayout(stimuli: ArraySource, source: Source): ImageLayout {
+  return stimuli.shape.length === 2 && formatOf(source) === 'mat' ? 'F' : 'HWC';
 }
 
 async function roiIndices(files: FileSet, source: Source, voxels: number): Promise<Int32Array> {

@@ -33,8 +33,11 @@ export interface ImageSpec {
   shape: number[];
   /** Largest value of the stored pixels: 255 or 1. Default: 255 for integer arrays, 1 for floating point. */
   range?: 1 | 255;
-  /** HWC (row-major), CHW (channels first), or F (MATLAB column-major flattening of the H×W×C image). */
-  layout: ImageLayout;
+  /**
+   * HWC (row-major), CHW (channels first), or F (MATLAB column-major flattening of the H×W×C image). Default:
+   * F for flattened rows read from a .mat file (MATLAB's own order), HWC otherwise.
+   */
+  layout?: ImageLayout;
 }
 
 export interface BrainDiffuserPreset {
@@ -48,7 +51,10 @@ export interface ArraysOptions {
   /** Path of a JSON spec file with the fields below; relative paths in it are relative to its folder. */
   spec?: string;
   brainDiffuser?: BrainDiffuserPreset;
-  /** Folder that relative file paths are resolved against (default: the spec file's folder, else the working directory). */
+  /**
+   * Folder that the references given in the options are resolved against (default: the folder of the pipeline file
+   * giving them, else the working directory). A spec file's references are relative to the spec file (and its root).
+   */
   root?: string;
   /** Default file of every reference that names none. */
   file?: string;
@@ -90,7 +96,7 @@ export const imageSchema = {
   properties: {
     shape: { type: 'array', items: { type: 'integer', minimum: 1 }, minItems: 2, maxItems: 3 },
     range: { enum: [1, 255] },
-    layout: { enum: ['HWC', 'CHW', 'F'], default: 'HWC' },
+    layout: { enum: ['HWC', 'CHW', 'F'], description: 'default: F for flattened rows from a .mat file, HWC otherwise' },
   },
 } as const;
 
@@ -121,14 +127,14 @@ export const arraysOptionsSchema = {
   type: 'object',
   additionalProperties: false,
   properties: {
-    spec: { type: 'string', description: 'JSON spec file describing the arrays' },
+    spec: { type: 'string', 'x-path': true, description: 'JSON spec file describing the arrays' },
     brainDiffuser: {
       type: 'object',
       additionalProperties: false,
       required: ['root', 'subject'],
       description: "Brain-Diffuser's prepared processed_data/subjXX/*.npy",
       properties: {
-        root: { type: 'string' },
+        root: { type: 'string', 'x-path': true },
         subject: {
           oneOf: [
             { type: 'integer', minimum: 1, maximum: 8 },
@@ -138,6 +144,8 @@ export const arraysOptionsSchema = {
       },
     },
     ...specProperties,
+    // In a pipeline file, references given inline are relative to that file's folder unless `root` says otherwise.
+    root: { type: 'string', 'x-path': 'default-base', description: 'folder the references given in the options are relative to (default: the pipeline file\'s folder)' },
     maxImageBytes: { type: 'integer', minimum: 1, default: 4 * 1024 ** 3, description: 'largest float32 image batch built (bytes)' },
     chunkRows: { type: 'integer', minimum: 1, default: 256, description: 'rows read per streaming step' },
   },

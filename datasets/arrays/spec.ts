@@ -96,14 +96,48 @@ function resolveSplit(split: SplitSpec, root: string, file: string | undefined, 
   return { fmri: at('fmri')!, stimuli: at('stimuli')!, captions: at('captions'), labels: at('labels') };
 }
 
+/** The file of a reference made absolute against `root` (`"#variable"` names no file and stays as it is). */
+function absoluteRef(ref: ArrayRef, root: string): ArrayRef {
+  const absolute = (file: string) => (isAbsolute(file) ? file : resolve(root, file));
+  if (typeof ref !== 'string') return ref.file === undefined ? ref : { ...ref, file: absolute(ref.file) };
+  const hash = ref.indexOf('#');
+  if (hash === 0) return ref;
+  return hash < 0 ? absolute(ref) : `${absolute(ref.slice(0, hash))}${ref.slice(hash)}`;
+}
+
+/**
+ * The fields with every file made absolute against their own root, before the options and a spec file are merged:
+ * each reference stays relative to the file (spec or pipeline) that wrote it.
+ */
+function absoluteFields(fields: SpecFields, root: string): SpecFields {
+  const split = (s: SplitSpec): SplitSpec =>
+    Object.fromEntries(Object.entries(s).map(([key, ref]) => [key, absoluteRef(ref as ArrayRef, root)])) as unknown as SplitSpec;
+  const rois = (r: Record<string, ArrayRef>) => Object.fromEntries(Object.entries(r).map(([roi, ref]) => [roi, absoluteRef(ref, root)]));
+  const file = (f: string | undefined) => (f === undefined ? undefined : resolve(root, f));
+  const out: SpecFields = { ...fields, root };
+  if (fields.file !== undefined) out.file = file(fields.file);
+  if (fields.train) out.train = split(fields.train);
+  if (fields.test) out.test = split(fields.test);
+  if (fields.rois) out.rois = rois(fields.rois);
+  if (fields.subjects) {
+    out.subjects = Object.fromEntries(
+      Object.entries(fields.subjects).map(([name, s]) => [
+        name,
+        { ...s, ...(s.file !== undefined ? { file: file(s.file) } : {}), train: split(s.train), test: split(s.test), ...(s.rois ? { rois: rois(s.rois) } : {}) },
+      ]),
+    );
+  }
+  return out;
+}
+
 /** Spec file fields, overridden field by field by the options (or the preset). */
 export async function resolveSpec(options: ArraysOptions): Promise<ResolvedSpec> {
   const sources = [options.spec !== undefined, options.brainDiffuser !== undefined].filter(Boolean).length;
   if (sources > 1) throw new UserError("give either 'spec' or 'brainDiffuser', not both", WHERE);
   const base: SpecFields = options.spec ? await readSpecFile(resolve(options.spec)) : options.brainDiffuser ? brainDiffuserFields(options.brainDiffuser) : {};
   const own = Object.fromEntries(Object.entries(options).filter(([k, v]) => v !== undefined && k in specFileSchema.properties)) as SpecFields;
-  const fields: SpecFields = { ...base, ...own, root: own.root !== undefined ? resolve(own.root) : base.root };
-  const root = fields.root ?? process.cwd();
+  const fields: SpecFields = { ...absoluteFields(base, resolve(base.root ?? '.')), ...absoluteFields(own, resolve(own.root ?? '.')) };
+  const root = process.cwd();
 
   const single = fields.train !== undefined || fields.test !== undefined;
   if (single && fields.subjects) throw new UserError("give either 'train'/'test' (one subject) or 'subjects', not both", WHERE);

@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { UserError } from '../../core/errors.js';
 import { withHdf5 } from '../../core/io/hdf5.js';
-import { maskVoxelsInNibabelOrder, readNifti } from '../../core/io/nifti.js';
+import { checkNiftiComplete, maskVoxelsInNibabelOrder, readNifti } from '../../core/io/nifti.js';
 import type { LocatedFile } from './layout.js';
 import { TRIALS_PER_SESSION } from './layout.js';
 import type { VoxelOrder } from './schema.js';
@@ -50,6 +50,35 @@ export function planRuns(sorted: Int32Array, nx: number, maxWidth: number, maxGa
 
 function mismatch(file: LocatedFile, found: string, mask: Mask, neededBy: string): UserError {
   return new UserError(`betas have spatial shape ${found} but the mask is ${mask.shape.join('×')} (X×Y×Z); both must come from the same subject and resolution (${neededBy})`, file.relative);
+}
+
+/**
+ * Opens a session file's header only (HDF5 metadata, or the NIfTI header and length) and checks it against the
+ * mask, so that `describe` reports a missing, truncated or mismatched betas file before hours of preparation.
+ */
+export async function checkSessionFile(file: LocatedFile, mask: Mask, neededBy: string): Promise<void> {
+  const [nx, ny, nz] = mask.shape;
+  // Errors of the file readers name the absolute path: say which session needed the file instead.
+  const named = async <T>(read: () => Promise<T>): Promise<T> => {
+    try {
+      return await read();
+    } catch (error) {
+      if (!(error instanceof UserError) || error.where !== file.path) throw error;
+      throw new UserError(`${error.message.slice(file.path.length + 2)} (${neededBy})`, file.relative);
+    }
+  };
+  if (file.relative.endsWith('.hdf5')) {
+    const shape = await named(() => withHdf5(file.path, (h5) => (h5.kind('/betas') === 'dataset' ? h5.info('/betas').shape : undefined)));
+    if (!shape) throw new UserError(`no dataset '/betas' (${neededBy})`, file.relative);
+    const [trials, z, y, x] = shape;
+    if (trials !== TRIALS_PER_SESSION) throw new UserError(`'/betas' has ${trials} trials, expected 750 (${neededBy})`, file.relative);
+    if (x !== nx || y !== ny || z !== nz) throw mismatch(file, `${x}×${y}×${z}`, mask, neededBy);
+    return;
+  }
+  const header = await named(() => checkNiftiComplete(file.path));
+  const [x, y, z, trials] = header.shape;
+  if (x !== nx || y !== ny || z !== nz) throw mismatch(file, `${x}×${y}×${z}`, mask, neededBy);
+  if (trials !== TRIALS_PER_SESSION) throw new UserError(`has ${trials ?? 1} volumes, expected 750 trials (${neededBy})`, file.relative);
 }
 
 /** The session's masked betas, raw int16, trial-major: out[t · V + column]. */

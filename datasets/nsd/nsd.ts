@@ -8,7 +8,7 @@ import { readNpy, writeNpy } from '../../core/io/npy.js';
 import type { PluginServices } from '../../core/services.js';
 import type { Matrix } from '../../core/tensor.js';
 import { buildAtlas } from './atlas.js';
-import { readMask, readSessionBetas, type Mask } from './betas.js';
+import { checkSessionFile, readMask, readSessionBetas, type Mask } from './betas.js';
 import { planTrials, readDesign, type SplitRows, type TrialPlan } from './design.js';
 import {
   checkRoot,
@@ -176,6 +176,7 @@ export class NsdDataset implements Dataset {
     const subjects: string[] = [];
     const summaries: SubjectSummary[] = [];
     const notes: string[] = [];
+    const unusable: Record<string, string> = {};
     const missing: string[] = [];
     for (const shared of [paths.design, paths.stimInfo, paths.stimuli]) if (!locate(root, shared)) missing.push(`'${shared}'`);
     for (const subject of NSD_SUBJECTS) {
@@ -198,6 +199,7 @@ export class NsdDataset implements Dataset {
       } catch (error) {
         if (!(error instanceof UserError)) throw error;
         notes.push(`${subject}: ${error.message}`);
+        unusable[subject] = error.message;
       }
     }
     if (subjects.length === 0) notes.push('no subject with a mask and beta sessions found');
@@ -205,7 +207,7 @@ export class NsdDataset implements Dataset {
     const captionSource = findCaptions(root, this.options.captions);
     notes.push(captionSource ? `captions from ${captionSource.relative}` : 'no captions (COCO_73k_annots_curated.npy or captions_{train,val}2017.json not found)');
     notes.push(missing.length > 0 ? `missing: ${missing.join('; ')}` : 'no expected file is missing');
-    return { id: 'nsd', subjects, imageShape: [imageSize, imageSize, 3], captions: captionSource !== undefined, summaries, notes };
+    return { id: 'nsd', subjects, imageShape: [imageSize, imageSize, 3], captions: captionSource !== undefined, summaries, notes, unusable };
   }
 
   private expectedSessions(present: number[]): number[] {
@@ -218,6 +220,7 @@ export class NsdDataset implements Dataset {
   private async summarize(subject: string, sessions: number[]): Promise<SubjectSummary> {
     const files = this.files(subject, sessions);
     const mask = await readMask(files.mask, this.choices.voxelOrder);
+    for (const { session, file } of files.sessions) await checkSessionFile(file, mask, `${subject} session ${session}`);
     const design = await readDesign(files.design.path, files.design.relative);
     const plan = planTrials(design, files.number, files.sessions.map((s) => s.session), this.choices.repeats, files.design.relative);
     const { atlas } = await buildAtlas(this.options.root, subject, this.where, this.options.atlasRois, mask);

@@ -35,7 +35,7 @@ export const nsdOptionsSchema = {
   additionalProperties: false,
   required: ['root'],
   properties: {
-    root: { type: 'string', minLength: 1, description: 'NSD root folder (holding nsddata/, nsddata_betas/, nsddata_stimuli/)' },
+    root: { type: 'string', minLength: 1, 'x-path': true, description: 'NSD root folder (holding nsddata/, nsddata_betas/, nsddata_stimuli/)' },
     preset: { type: 'string', enum: ['none', 'brain-diffuser'], default: 'none', description: "'brain-diffuser': 37 sessions, nsdgeneral, averaged repeats, Brain-Diffuser voxel order" },
     sessions: {
       oneOf: [
@@ -57,7 +57,7 @@ export const nsdOptionsSchema = {
     voxelOrder: { type: 'string', enum: ['brain-diffuser', 'native'], description: "'native' = file memory order (default), 'brain-diffuser' = NumPy C order of nibabel's (X,Y,Z) mask" },
     atlasRois: { type: 'array', items: { type: 'string', minLength: 1 }, uniqueItems: true, default: DEFAULT_ATLAS_ROIS, description: 'ROI files forming the atlas' },
     imageSize: { type: 'integer', minimum: 1, maximum: 425, default: 128, description: 'stimulus height and width in pixels (425 = native; a split is one in-memory batch)' },
-    captions: { type: 'string', minLength: 1, description: 'folder or file with COCO captions (captions_{train,val}2017.json or COCO_73k_annots_curated.npy)' },
+    captions: { type: 'string', minLength: 1, 'x-path': true, description: 'folder or file with COCO captions (captions_{train,val}2017.json or COCO_73k_annots_curated.npy)' },
     maxReadMiB: { type: 'integer', minimum: 1, maximum: 1024, default: 64, description: 'largest single HDF5 read (MiB)' },
   },
 } as const;

@@ -3,7 +3,7 @@
  * train/test split; VoxelMetadata (row i describes voxel row i) gives ROI membership and noise ceilings.
  */
 import { UserError } from '../../core/errors.js';
-import type { ColumnTable, Table } from '../../core/io/csv.js';
+import type { ColumnRequest, ColumnTable, Table } from '../../core/io/csv.js';
 import type { NoiseCeilingUnit } from './schema.js';
 
 export interface SplitPlan {
@@ -67,10 +67,11 @@ export function roiColumns(columns: readonly string[], name: string): string[] {
 }
 
 /** The only VoxelMetadata columns a load needs (the file has hundreds): ROI membership, noise ceiling, voxel_id. */
-export function voxelTableRequest(columns: readonly string[], rois: readonly string[], noiseCeilingColumn: string): { numbers: string[]; required: string[] } {
-  const numbers = [...new Set(rois.flatMap((roi) => roiColumns(columns, roi)))];
-  if (columns.includes(noiseCeilingColumn)) numbers.push(noiseCeilingColumn);
-  return { numbers, required: columns.includes('voxel_id') ? ['voxel_id'] : [] };
+export function voxelTableRequest(columns: readonly string[], rois: readonly string[], noiseCeilingColumn: string): ColumnRequest {
+  // ROI membership is 0/1 or True/False (pandas' booleans); anything else (2, 0.5, −1) is refused, not taken as a member.
+  const flags = [...new Set(rois.flatMap((roi) => roiColumns(columns, roi)))];
+  const numbers = columns.includes(noiseCeilingColumn) ? [noiseCeilingColumn] : [];
+  return { flags, numbers, required: columns.includes('voxel_id') ? ['voxel_id'] : [] };
 }
 
 export function selectVoxels(table: ColumnTable, rois: readonly string[], noiseCeilingColumn: string, unit: NoiseCeilingUnit): VoxelSelection {
@@ -84,7 +85,7 @@ export function selectVoxels(table: ColumnTable, rois: readonly string[], noiseC
     const inRoi = new Array<boolean>(table.length).fill(false);
     for (const column of columns) {
       table.numbers(column).forEach((v, i) => {
-        if (!Number.isNaN(v) && v !== 0) inRoi[i] = true;
+        if (v === 1) inRoi[i] = true;
       });
     }
     members.set(roi, inRoi);

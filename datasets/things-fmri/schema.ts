@@ -40,7 +40,7 @@ export const thingsFmriOptionsSchema = {
   additionalProperties: false,
   required: ['root'],
   properties: {
-    root: { type: 'string', minLength: 1, description: 'folder with sub-XX_ResponseData.h5, sub-XX_VoxelMetadata.csv, sub-XX_StimulusMetadata.csv' },
+    root: { type: 'string', minLength: 1, 'x-path': true, description: 'folder with sub-XX_ResponseData.h5, sub-XX_VoxelMetadata.csv, sub-XX_StimulusMetadata.csv' },
     rois: {
       type: 'array',
       items: { type: 'string', minLength: 1 },
@@ -56,7 +56,7 @@ export const thingsFmriOptionsSchema = {
       description: "VoxelMetadata column with the noise ceiling (default: nc_testset, or nc_singletrial with averageTestRepeats false)",
     },
     noiseCeilingUnit: { enum: ['percent', 'fraction'], default: 'percent', description: "unit of the noise-ceiling column (THINGS-data: 'percent')" },
-    images: { type: 'string', minLength: 1, description: 'THINGS image folder (object_images/<concept>/<file>.jpg)' },
+    images: { type: 'string', minLength: 1, 'x-path': true, description: 'THINGS image folder (object_images/<concept>/<file>.jpg)' },
     imageSize: { type: 'integer', minimum: 8, maximum: 1024, default: 128, description: 'stimulus height and width (pixels)' },
     maxReadMiB: { type: 'integer', minimum: 1, maximum: 1024, default: 64, description: 'largest single HDF5 read (MiB)' },
   },

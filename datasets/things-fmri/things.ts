@@ -166,6 +166,7 @@ export class ThingsFmriDataset implements Dataset {
     const subjects: string[] = [];
     const summaries: SubjectSummary[] = [];
     const notes: string[] = [];
+    const unusable: Record<string, string> = {};
     for (const subject of THINGS_SUBJECTS) {
       const located = locateSubject(root, subject);
       if (located.missing.length === 3) {
@@ -174,6 +175,7 @@ export class ThingsFmriDataset implements Dataset {
       }
       if (located.missing.length > 0) {
         notes.push(...describeMissing(located));
+        unusable[subject] = describeMissing(located).join('; ');
         continue;
       }
       try {
@@ -184,10 +186,11 @@ export class ThingsFmriDataset implements Dataset {
       } catch (error) {
         if (!(error instanceof UserError)) throw error;
         notes.push(`${subject}: ${error.message}`);
+        unusable[subject] = error.message;
       }
     }
     notes.push(this.options.images ? `images from ${this.options.images}, resized to ${imageSize}×${imageSize}` : "no image folder (option 'images'): fMRI only");
-    return { id: 'things-fmri', subjects, imageShape: [imageSize, imageSize, 3], captions: true, summaries, notes };
+    return { id: 'things-fmri', subjects, imageShape: [imageSize, imageSize, 3], captions: true, summaries, notes, unusable };
   }
 
   /** From the cache when the subject was prepared before (NaN voxels known), else from the metadata alone. */

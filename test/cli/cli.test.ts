@@ -1,8 +1,9 @@
 /** The CLI as a user runs it: a child process, exit codes, stdout/stderr. */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { writeNpy } from '../../core/io/npy.js';
 import { runCli } from '../helpers/cli.js';
 
 const KNN = resolve('test/fixtures/knn-mapper-plugin');
@@ -44,6 +45,22 @@ describe('neurodecode CLI', () => {
     const r = await cli(['run', '--pipeline', file]);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/mapper 'ridge' options: \/folds: must be >= 2/);
+  });
+
+  it('datasets inspect --scan counts mostly non-finite rows and non-finite voxels', async () => {
+    const dir = join(tmp, 'scan');
+    await mkdir(dir);
+    const fmri = (rows: number, nan: (i: number, v: number) => boolean) =>
+      Float32Array.from({ length: rows * 4 }, (_, k) => (nan(Math.floor(k / 4), k % 4) ? NaN : Math.sin(k) + k / 10));
+    // Train row 2 is a missing trial (all NaN); voxel 1 is NaN in train row 4 only.
+    await writeNpy(join(dir, 'train.npy'), { shape: [6, 4], data: fmri(6, (i, v) => i === 2 || (i === 4 && v === 1)) });
+    await writeNpy(join(dir, 'test.npy'), { shape: [3, 4], data: fmri(3, () => false) });
+    await writeNpy(join(dir, 'train_stim.npy'), { shape: [6, 2, 2], data: new Float32Array(24).fill(0.5) });
+    await writeNpy(join(dir, 'test_stim.npy'), { shape: [3, 2, 2], data: new Float32Array(12).fill(0.5) });
+    const options = { root: dir, train: { fmri: 'train.npy', stimuli: 'train_stim.npy' }, test: { fmri: 'test.npy', stimuli: 'test_stim.npy' } };
+    const r = await cli(['datasets', 'inspect', 'arrays', '--options', JSON.stringify(options), '--scan']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('sub-01: 1 train and 0 test rows mostly non-finite (dropped as missing trials), then 1 non-finite and 0 constant voxels (dropped)');
   });
 
   it('refuses an unwritable output folder before computing anything (exit 1)', async () => {

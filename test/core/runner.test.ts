@@ -21,7 +21,15 @@ const tinyDataset: PluginModule = {
         kind: 'dataset',
         id: 'tiny',
         summary: 'test',
-        optionsSchema: { type: 'object', properties: { testItems: { type: 'integer', default: 10 } } },
+        optionsSchema: {
+          type: 'object',
+          properties: {
+            testItems: { type: 'integer', default: 10 },
+            // A missing trial: this row of the split is all NaN (-1: none).
+            missingTrainRow: { type: 'integer', default: -1 },
+            missingTestRow: { type: 'integer', default: -1 },
+          },
+        },
       },
     ],
   },
@@ -33,14 +41,14 @@ const tinyDataset: PluginModule = {
         const pixels = 9;
         const rng = new Rng(7);
         const W = Float32Array.from({ length: voxels * pixels }, () => rng.normal());
-        const split = (n: number, offset: number): SplitData => {
+        const split = (n: number, offset: number, missingRow: number): SplitData => {
           const images = Float32Array.from({ length: n * pixels }, () => rng.uniform());
           const fmri = new Float32Array(n * voxels);
           for (let i = 0; i < n; i++) {
             for (let v = 0; v < voxels; v++) {
               let s = 0;
               for (let p = 0; p < pixels; p++) s += W[v * pixels + p]! * images[i * pixels + p]!;
-              fmri[i * voxels + v] = v === 3 ? NaN : s + 0.05 * rng.normal();
+              fmri[i * voxels + v] = v === 3 || i === missingRow ? NaN : s + 0.05 * rng.normal();
             }
           }
           return {
@@ -52,8 +60,8 @@ const tinyDataset: PluginModule = {
             },
           };
         };
-        const train = split(60, 0);
-        const test = split(testItems, 1000);
+        const train = split(60, 0, options.missingTrainRow as number);
+        const test = split(testItems, 1000, options.missingTestRow as number);
         return {
           describe: async () => ({ id: 'tiny', subjects: ['s1'], imageShape: [3, 3, 1], captions: false, summaries: [], notes: [] }),
           load: async () => ({
@@ -95,10 +103,10 @@ const atlasSpy: PluginModule = {
   },
 };
 
-function spec(options: { testItems?: number; pipelines?: number } = {}): ExperimentSpec {
+function spec(options: { testItems?: number; pipelines?: number; dataset?: Record<string, number> } = {}): ExperimentSpec {
   const pipelines = Array.from({ length: options.pipelines ?? 1 }, (_, i) => ({
     name: `p${i}`,
-    dataset: { id: 'tiny', options: { testItems: options.testItems ?? 10 } },
+    dataset: { id: 'tiny', options: { testItems: options.testItems ?? 10, ...options.dataset } },
     generator: 'pixels',
     mappers: { '*': { id: 'ridge', options: { alpha: 0.1 + i } } },
     metrics: ['mse', 'pixcorr'],
@@ -130,6 +138,27 @@ describe('ExperimentRunner', () => {
     expect(pixcorr.target).toBe('image');
     expect(pixcorr.value!).toBeGreaterThan(0.9);
     expect(outcome.provenance.map((p) => `${p.kind}:${p.id}`)).toEqual(['dataset:tiny', 'generator:pixels', 'mapper:ridge', 'metric:mse', 'metric:pixcorr']);
+  });
+
+  it('drops an all-NaN train row with its image and an all-NaN test row as a missing item, keeping the voxels', async () => {
+    core = await makeTestCore({ modules: [tinyDataset] });
+    const events: string[] = [];
+    const result = await new ExperimentRunner(core, { onEvent: (e) => events.push(e.message) }).run(spec({ dataset: { missingTrainRow: 5, missingTestRow: 2 } }));
+    const outcome = result.outcomes[0]!;
+    expect(outcome.droppedRows).toEqual({ train: ['img5'], test: ['img1002'] });
+    // Only the always-NaN voxel 3 goes: the missing trials no longer take every voxel with them.
+    expect(outcome.droppedVoxels).toEqual({ nonFinite: 1, constant: 0 });
+    expect(outcome.voxels).toBe(11);
+    expect([outcome.trainItems, outcome.testItems]).toEqual([59, 9]);
+    expect(outcome.testIds).not.toContain('img1002');
+    expect(outcome.testIds).toHaveLength(9);
+    expect(outcome.truth.count).toBe(9);
+    for (const row of result.rows) expect(row.items).toBe(9);
+    // Images stayed aligned with their fMRI rows: ridge still recovers the pixels.
+    const mse = result.rows.find((r) => r.metric === 'mse')!;
+    expect(mse.value!).toBeLessThan(0.2 * mse.trivial!);
+    expect(events.some((m) => /1 train rows dropped .*: img5/.test(m))).toBe(true);
+    expect(events.some((m) => /1 test rows dropped .*missing from every metric\): img1002/.test(m))).toBe(true);
   });
 
   it('re-uses fitted mappers and predictions from the cache on a second identical run', async () => {

@@ -7,7 +7,7 @@ import { ArtifactCache } from '../../core/cache.js';
 import { loadHdf5 } from '../../core/io/hdf5.js';
 import { encodeNpy, encodeNpyStrings, writeNpy } from '../../core/io/npy.js';
 import { silentLogger } from '../../core/logging.js';
-import { parseSpecFile } from '../../core/pipeline.js';
+import { parseSpecFile, readSpecFile } from '../../core/pipeline.js';
 import { silentProgress } from '../../core/progress.js';
 import { Rng } from '../../core/rng.js';
 import { ExperimentRunner } from '../../core/runner.js';
@@ -290,6 +290,18 @@ describe('arrays: MATLAB .mat with flattened 28×28 images', () => {
     expect(images.data[0 * 784 + 3 * 28 + 11]).toBe(0);
   });
 
+  it("reads flattened .mat images without a declared layout in MATLAB's column-major order, never transposed", async () => {
+    const { layout: _layout, ...image } = digitSpec.image;
+    const ds = dataset({ ...digitSpec, image, root: folder });
+    const images = await (await ds.load('sub-01')).train.stimuli.images();
+    // The "7" is asymmetric: its bar is on row 3 (columns 6–21); read as HWC it would be in column 3.
+    expect(images.data[0 * 784 + 3 * 28 + 6]).toBe(1);
+    expect(images.data[0 * 784 + 6 * 28 + 3]).toBe(0);
+    expect((await ds.describe()).notes).toContain('image layout F (default for this file; set image.layout to change it)');
+    const hwc = await (await dataset({ ...digitSpec, image: { ...image, layout: 'HWC' }, root: folder }).load('sub-01')).train.stimuli.images();
+    expect(hwc.data[0 * 784 + 6 * 28 + 3]).toBe(1); // an explicit layout is obeyed
+  });
+
   it('names the variables present when one is missing', async () => {
     const ds = dataset({ ...digitSpec, root: folder, train: { fmri: '#fmriTrain', stimuli: '#stimTrn' } });
     await expect(ds.load('sub-01')).rejects.toThrow(/sub-01 train.fmri: no variable 'fmriTrain'.*variables present: fmriTrn, fmriTest, stimTrn, stimTest/);
@@ -448,5 +460,42 @@ describe('arrays: through the ExperimentRunner', () => {
     // Pixels are a linear function of 3 weights that 24 voxels encode almost noise-free.
     expect(mse.value!).toBeLessThan(0.05 * mse.trivial!);
     expect(pixcorr.value!).toBeGreaterThan(0.95);
+  });
+
+  it('resolves relative paths against the pipeline file that names them (spec, inline references, preset root), not the working directory', async () => {
+    const folder = await freshDir('relative');
+    await mkdir(join(folder, 'data'));
+    await writeDigits(join(folder, 'data'));
+    await writeFile(join(folder, 'data', 'spec.json'), JSON.stringify(digitSpec));
+    const bd = join(folder, 'bd');
+    await writeBrainDiffuser(bd, 3);
+    const pipeline = (dataset: unknown) => ({ dataset, generator: 'pixels', mappers: { '*': { id: 'ridge', options: { alpha: 1 } } }, metrics: ['mse'] });
+    await writeFile(
+      join(folder, 'experiment.json'),
+      JSON.stringify({
+        pipelines: [
+          { name: 'spec', ...pipeline({ id: 'arrays', options: { spec: 'data/spec.json' } }) },
+          // Inline references without root: relative to this file; with a relative root: that folder, relative to this file.
+          { name: 'inline', ...pipeline({ id: 'arrays', options: { ...digitSpec, file: 'data/digits.mat' } }) },
+          { name: 'inline-root', ...pipeline({ id: 'arrays', options: { ...digitSpec, root: 'data' } }) },
+          { name: 'preset', ...pipeline({ id: 'arrays', options: { brainDiffuser: { root: 'bd', subject: 1 } } }) },
+        ],
+      }),
+    );
+    expect(process.cwd()).not.toBe(folder);
+    core = await makeTestCore();
+    const result = await new ExperimentRunner(core).run(await readSpecFile(join(folder, 'experiment.json')));
+    expect(result.outcomes.map((o) => [o.pipeline, o.trainItems, o.voxels])).toEqual([
+      ['spec', 6, 5],
+      ['inline', 6, 5],
+      ['inline-root', 6, 5],
+      ['preset', 60, 24],
+    ]);
+    // The dataset options recorded (and hashed into cache keys) hold absolute paths.
+    const options = result.outcomes.map((o) => o.provenance.find((p) => p.kind === 'dataset')!.options);
+    expect(options[0]!.spec).toBe(join(folder, 'data', 'spec.json'));
+    expect(options[1]!.root).toBe(folder);
+    expect(options[2]!.root).toBe(join(folder, 'data'));
+    expect((options[3]!.brainDiffuser as { root: string }).root).toBe(bd);
   });
 });

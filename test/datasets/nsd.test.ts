@@ -372,6 +372,39 @@ describe('nsd: describe and bad input', () => {
     expect(error.message).toMatch(/betas have spatial shape 6×5×4 but the mask is 6×5×5.*subj01 session 1/);
   });
 
+  it('describe opens every session header: a truncated HDF5 or .nii.gz makes the subject unusable, with the file named', async () => {
+    const root = join(tmp, 'truncated');
+    await cp(tree.root, root, { recursive: true });
+    const betaDir = join(root, 'nsddata_betas/ppdata/subj01/func1pt8mm/betas_fithrf_GLMdenoise_RR');
+    await truncate(join(betaDir, 'betas_session02.hdf5'), 4096);
+    const hdf5 = await dataset({}, services(), root).describe();
+    expect(hdf5.subjects).toEqual([]);
+    expect(hdf5.unusable!.subj01).toContain('betas_session02.hdf5');
+    expect(hdf5.unusable!.subj01).toContain('subj01 session 2');
+    const only3 = await dataset({ sessions: [3] }, services(), root).describe();
+    expect(only3.subjects).toEqual(['subj01']);
+    const nifti = join(betaDir, 'betas_session03.nii.gz');
+    const bytes = await readFile(nifti);
+    await writeFile(nifti, bytes.subarray(0, Math.floor(bytes.length * 0.6)));
+    const gz = await dataset({ sessions: [3] }, services(), root).describe();
+    expect(gz.unusable!.subj01).toMatch(/betas_session03\.nii\.gz: truncated or damaged gzip data.*subj01 session 3/);
+  });
+
+  it("run reports why a subject is unusable (an empty nsdgeneral mask), with or without 'subjects'", async () => {
+    const root = join(tmp, 'empty-mask');
+    await cp(tree.root, root, { recursive: true });
+    await writeNifti(join(root, 'nsddata/ppdata/subj01/func1pt8mm/roi/nsdgeneral.nii.gz'), { shape: [NX, NY, NZ], data: new Int16Array(N), affine: affine() });
+    const core = await makeTestCore();
+    try {
+      const spec = (subjects?: string[]) =>
+        parseSpecFile({ dataset: { id: 'nsd', options: { root, imageSize: 4 } }, ...(subjects ? { subjects } : {}), generator: 'pixels', mappers: { '*': 'ridge' }, metrics: ['mse'] }, 'p.json');
+      await expect(new ExperimentRunner(core).run(spec(['subj01']))).rejects.toThrow(/cannot use subject 'subj01': .*nsdgeneral\.nii\.gz: mask selects no voxel/);
+      await expect(new ExperimentRunner(core).run(spec())).rejects.toThrow(/dataset 'nsd' has no usable subject: subj01: .*mask selects no voxel/);
+    } finally {
+      await core.cleanup();
+    }
+  });
+
   it('resumes an interrupted preparation at the next session (session 1 from the cache, session 2 rebuilt)', async () => {
     const root = join(tmp, 'resume');
     await cp(tree.root, root, { recursive: true });

@@ -3,7 +3,7 @@
  * h5wasm (voxels × trials float block, voxel_id block), the two metadata CSVs, THINGS-style image folders. A second
  * tree written by pandas itself (test/fixtures/things-fmri/pandas) pins the on-disk layout.
  */
-import { mkdir, mkdtemp, readFile, rm, writeFile, copyFile, rename } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, truncate, writeFile, copyFile, rename } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
@@ -116,11 +116,15 @@ async function writeResponseData(path: string, truth: Truth, options: { filter?:
 }
 
 /** Noise ceilings in percent, as THINGS-data stores them: nc_testset = v·1.5 (voxel 3 missing), nc_singletrial = v·0.5. */
-function voxelCsv(truth: Truth, testsetCeiling: (v: number) => string = (v) => (v === 3 ? 'nan' : (v * 1.5).toFixed(1))): string {
+function voxelCsv(
+  truth: Truth,
+  testsetCeiling: (v: number) => string = (v) => (v === 3 ? 'nan' : (v * 1.5).toFixed(1)),
+  flag: (member: boolean, v: number, roi: string) => string | number = (member) => (member ? 1 : 0),
+): string {
   const header = ['voxel_id', 'subject_id', 'voxel_x', 'voxel_y', 'voxel_z', 'nc_singletrial', 'nc_testset', 'prf-eccentricity', ...ROI_COLUMNS];
   const lines = [header.map((h) => (h.includes(' ') ? `"${h}"` : h)).join(',')];
   for (let v = 0; v < VOXELS; v++) {
-    const rois = ROI_COLUMNS.map((name) => (truth.members.get(name)!.has(v) ? 1 : 0));
+    const rois = ROI_COLUMNS.map((name) => flag(truth.members.get(name)!.has(v), v, name));
     lines.push([1000 + v, 1, v % 5, Math.floor(v / 5), 3, (v * 0.5).toFixed(1), testsetCeiling(v), 2.5, ...rois].join(','));
   }
   return lines.join('\n') + '\n';
@@ -396,6 +400,40 @@ describe('things-fmri bad input', () => {
     const info = await ds.describe();
     expect(info.subjects).toEqual([]);
     expect(info.notes.some((n) => n.includes(`has ${VOXELS - 1} voxel rows`))).toBe(true);
+  });
+
+  it("reads ROI columns of True/False (pandas' booleans) like 1/0, and refuses any other value naming line and column", async () => {
+    const dir = join(tmp, 'roi-flags');
+    await writeSubject(dir, 'sub-01', truth);
+    await writeFile(join(dir, 'sub-01_VoxelMetadata.csv'), voxelCsv(truth, undefined, (member) => (member ? 'True' : 'False')));
+    const data = await dataset({ root: dir }).load('sub-01');
+    expect(data.train.fmri.cols).toBe(expectedVoxels().length);
+    expect(Array.from(data.atlas.V1!)).toEqual(Array.from((await dataset({}).load('sub-01')).atlas.V1!));
+    for (const bad of ['2', '0.5', '-1']) {
+      await writeFile(join(dir, 'sub-01_VoxelMetadata.csv'), voxelCsv(truth, undefined, (member, v, roi) => (v === 4 && roi === 'V2' ? bad : member ? 1 : 0)));
+      await expect(dataset({ root: dir }).load('sub-01')).rejects.toThrow(`line 6 (row 5), column 'V2': expected 0/1 or True/False, found '${bad}'`);
+    }
+  });
+
+  it('describe and run keep the cause of an unusable subject: a missing CSV column, a truncated ResponseData', async () => {
+    const dir = join(tmp, 'unusable');
+    await writeSubject(dir, 'sub-01', truth);
+    const core = await makeTestCore();
+    try {
+      const spec = (subjects?: string[]) =>
+        parseSpecFile({ dataset: { id: 'things-fmri', options: { root: dir } }, ...(subjects ? { subjects } : {}), generator: 'pixels', mappers: { '*': 'ridge' }, metrics: ['mse'] }, 'p.json');
+      await writeFile(join(dir, 'sub-01_StimulusMetadata.csv'), stimulusCsv(truth).replace('trial_type', 'kind'));
+      await expect(new ExperimentRunner(core).run(spec(['sub-01']))).rejects.toThrow(/cannot use subject 'sub-01': .*has no column 'trial_type'/);
+      await expect(new ExperimentRunner(core).run(spec())).rejects.toThrow(/dataset 'things-fmri' has no usable subject: sub-01: .*has no column 'trial_type'/);
+      await writeFile(join(dir, 'sub-01_StimulusMetadata.csv'), stimulusCsv(truth));
+      await truncate(join(dir, 'sub-01_ResponseData.h5'), 3000);
+      const info = await dataset({ root: dir }).describe();
+      expect(info.subjects).toEqual([]);
+      expect(info.unusable!['sub-01']).toMatch(/sub-01_ResponseData\.h5: truncated HDF5 file/);
+      await expect(new ExperimentRunner(core).run(spec(['sub-01']))).rejects.toThrow(/cannot use subject 'sub-01': .*truncated HDF5 file/);
+    } finally {
+      await core.cleanup();
+    }
   });
 
   it('refuses an unknown ROI and an HDF5 filter that is not available, before reading', async () => {
