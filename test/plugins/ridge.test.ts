@@ -184,6 +184,7 @@ describe('equals a direct float64 solve of the primal normal equations', () => {
     ['n < p, large alpha', 30, 55, 1e4, true, true],
     ['n > p, no standardisation', 60, 12, 3, false, true],
     ['n < p, no intercept, no standardisation', 30, 55, 2, false, false],
+    ['n > p, no intercept, no standardisation', 60, 12, 2, false, false],
   ] as const)('%s', async (_name, n, p, alpha, standardize, fitIntercept) => {
     const { X, Y, Xtest } = randomProblem(n, p, 4, 9, n + p);
     const { predicted } = await fitPredict({ alpha, standardize, fitIntercept }, X, Y, Xtest);
@@ -219,6 +220,11 @@ describe('fitted model', () => {
     const wrong = matrix(3, 16);
     await expect(fitted.predict(wrong)).rejects.toThrow(UserError);
     await expect(fitted.predict(wrong)).rejects.toThrow(/fitted on 15 voxels, but X has 16 columns/);
+  });
+
+  it('throws a UserError when cross-validation has fewer training rows than folds', async () => {
+    const { X, Y } = randomProblem(4, 3, 1, 1, 14);
+    await expect(new RidgeMapper(defaults, services).fit(X, Y, { seed: 0 })).rejects.toThrow(/folds=5 needs at least 5 training rows, got 4/);
   });
 
   it('treats a constant voxel as scikit-learn does (scale 1, column ignored) and never emits NaN', async () => {
