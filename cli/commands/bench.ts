@@ -1,5 +1,6 @@
 import { Flags } from '@oclif/core';
 import Table from 'cli-table3';
+import { ratioText } from '../../core/bench/reference.js';
 import { BaseCommand } from '../base.js';
 
 // Each section's module is imported when it runs: they load TensorFlow.js, ONNX Runtime and h5wasm, which a
@@ -13,16 +14,21 @@ export default class Bench extends BaseCommand<typeof Bench> {
     'startup: median wall time of --version, --help and plugins list (fresh processes) and the peak memory of the default run. ' +
     'pca: the pca generator fit on 1,000 64×64 images. matmul: the dense linear algebra engine (ONNX Runtime) on square, training-step and kernel shapes. ' +
     'tfjs: TensorFlow.js matMul on each installed backend. ridge: fit + predict at NSD subj01 scale ' +
-    '(8,859 × 15,724 → 4,096 and 59,136 targets, 982 test rows) against scikit-learn\'s measured fit times. ' +
+    '(8,859 × 15,724 → 4,096 and 59,136 targets, 982 test rows) against scikit-learn\'s Ridge fit + predict on the same shapes. ' +
     'nsd-session: preparation of one synthetic full-size NSD session (1.05 GB HDF5, 15,724 voxels), throughput and peak memory. ' +
     'The full ridge section needs about 4 GB of memory and a few minutes; nsd-session needs 1.1 GB of free temporary disk. ' +
     'gru-epoch: one training epoch of the paper-size GRU mapper (8,859 × 15,724 → 13,344, batch 128) on the TensorFlow.js ' +
-    "backend in use, against PyTorch's 15 s on this machine kind (about 3 GB of memory). " +
+    'backend in use, against one epoch of the same network in PyTorch (about 3 GB of memory). ' +
+    'The references (scikit-learn, PyTorch) run in the same bench when Python has them (--python); otherwise a ' +
+    'figure recorded on a named date and machine is shown, labelled as such, at the full size only. ' +
     'chebnet-epoch: one training epoch of the ChebNet-GCN mapper at the paper\'s NSD size (8,859 rows, V1/V2/V3+hV4 = 10,631 voxels → 6,400, batch 64; about 4 GB: the Chebyshev terms of the first layer are prepared once).';
   static override examples = ['<%= config.bin %> bench', '<%= config.bin %> bench --only matmul --only tfjs', '<%= config.bin %> bench --quick --json'];
   static override flags = {
     only: Flags.string({ description: 'sections to run; repeatable', options: [...SECTIONS], multiple: true }),
-    quick: Flags.boolean({ description: 'small sizes (seconds, for a smoke test); ratios against scikit-learn need the full size', default: false }),
+    quick: Flags.boolean({ description: 'small sizes (seconds, for a smoke test); the references run at the same small sizes', default: false }),
+    python: Flags.string({
+      description: 'Python with scikit-learn / PyTorch to time the references in this run ("none": skip them); default: NEURODECODE_PYTHON, else python3, python, /usr/bin/python3',
+    }),
   };
 
   async run(): Promise<unknown> {
@@ -68,13 +74,16 @@ export default class Bench extends BaseCommand<typeof Bench> {
     }
     if (sections.has('ridge')) {
       this.info(quick ? 'ridge at a small size…' : 'ridge at NSD scale (several minutes)…');
-      const rows = await (await import('../../plugins/ridge/bench.js')).benchRidge(quick ? { trainRows: 600, voxels: 1200, testRows: 100, targets: [256, 2048] } : {});
-      result.ridge = rows;
+      const bench = await (await import('../../plugins/ridge/bench.js')).benchRidge({
+        ...(quick ? { trainRows: 600, voxels: 1200, testRows: 100, targets: [256, 2048] } : {}),
+        python: this.flags.python,
+      });
+      result.ridge = bench;
       const t = new Table({
-        head: ['targets', 'n × p', 'fit s', 'predict s', 'total s', 'GFLOP/s', 'sklearn fit s', 'speed-up', 'max rel. diff vs float64'],
+        head: ['targets', 'n × p', 'fit s', 'predict s', 'total s', 'GFLOP/s', 'sklearn fit + predict s', 'speed-up', 'max rel. diff vs float64'],
         style: { head: [], border: [] },
       });
-      for (const r of rows) {
+      for (const r of bench.rows) {
         t.push([
           r.targets,
           `${r.trainRows} × ${r.voxels}`,
@@ -82,13 +91,16 @@ export default class Bench extends BaseCommand<typeof Bench> {
           r.predictSeconds.toFixed(1),
           r.totalSeconds.toFixed(1),
           r.gflops.toFixed(0),
-          r.sklearnFitSeconds ?? '—',
-          r.speedupVsSklearnFit === undefined ? '—' : `${r.speedupVsSklearnFit.toFixed(2)}×`,
+          r.sklearn ? `${r.sklearn.seconds.toFixed(1)} (${r.sklearn.label})` : '—',
+          r.speedupVsSklearn === undefined || !r.sklearn ? '—' : ratioText(r.speedupVsSklearn, r.sklearn),
           r.maxRelativeDifference.toExponential(1),
         ]);
       }
       this.log(t.toString());
-      this.log('speed-up = scikit-learn Ridge fit alone (measured on this machine kind, reference/performance.md) ÷ our fit + predict');
+      this.log("speed-up = scikit-learn Ridge's fit + predict ÷ ours, on the same shapes; ours includes z-scoring the voxels, theirs does not");
+      const kinds = new Set(bench.rows.map((r) => r.sklearn?.kind));
+      if (kinds.has('recorded')) this.log('vs recorded: a time from another day, not a same-run ratio (timings drift by tens of percent between days)');
+      if (bench.referenceNote) this.log(`scikit-learn not run: ${bench.referenceNote}`);
     }
     if (sections.has('pca')) {
       this.info('pca generator fit…');
@@ -114,7 +126,11 @@ export default class Bench extends BaseCommand<typeof Bench> {
     if (sections.has('gru-epoch')) {
       this.info(quick ? 'gru epoch at a small size…' : 'one epoch of the paper-size GRU mapper (a minute or more)…');
       const backend = this.flags.backend === 'auto' ? undefined : this.flags.backend;
-      const r = await (await import('../../plugins/gru/bench.js')).benchGruEpoch({ ...(quick ? { trainRows: 512, voxels: 2000, targets: 1000 } : {}), backend });
+      const r = await (await import('../../plugins/gru/bench.js')).benchGruEpoch({
+        ...(quick ? { trainRows: 512, voxels: 2000, targets: 1000 } : {}),
+        backend,
+        python: this.flags.python,
+      });
       result.gruEpoch = r;
       const t = new Table({ head: ['n × p → targets', 'batch', 'parameters', 'backend', 'input/output products', 's / epoch', 'PyTorch s', 'ratio'], style: { head: [], border: [] } });
       t.push([
@@ -124,11 +140,13 @@ export default class Bench extends BaseCommand<typeof Bench> {
         r.backend,
         r.projectionEngine,
         r.epochSeconds.toFixed(1),
-        r.pytorchEpochSeconds ?? '—',
-        r.ratioToPytorch === undefined ? '—' : `${r.ratioToPytorch.toFixed(2)}×`,
+        r.pytorch ? `${r.pytorch.seconds.toFixed(1)} (${r.pytorch.label})` : '—',
+        r.ratioToPytorch === undefined || !r.pytorch ? '—' : ratioText(r.ratioToPytorch, r.pytorch),
       ]);
       this.log(t.toString());
-      this.log('ratio = our seconds per epoch ÷ PyTorch 1.13 CPU on this machine kind (reference/performance.md); goal ≤ 2');
+      this.log(`ratio = our seconds per epoch ÷ ${r.pytorch?.tool ?? 'PyTorch'}'s, same network and batch; goal ≤ 2`);
+      if (r.pytorch?.kind === 'recorded') this.log('vs recorded: a time from another day, not a same-run ratio');
+      if (r.referenceNote) this.log(`PyTorch not run: ${r.referenceNote}`);
     }
     if (sections.has('chebnet-epoch')) {
       this.info(quick ? 'chebnet-gcn epoch at a small size…' : 'one epoch of the paper-size ChebNet-GCN mapper (a few minutes)…');

@@ -1,17 +1,35 @@
 /**
  * One training epoch of the paper-size GRU mapper (seed 000: 8,859 train rows × 15,724 voxels → 13,344 targets,
- * batch 128, 12,400,344 parameters) on the TensorFlow.js backend in use, against PyTorch's 15 s per epoch measured
- * on this machine kind (reference/performance.md). Data are synthetic (a fast xorshift stream: the arrays hold a
- * quarter of a billion values); only the epoch is timed, not data generation or z-scoring.
+ * batch 128, 12,400,344 parameters) on the TensorFlow.js backend in use, against one epoch of the same network in
+ * PyTorch — run in the same bench when Python with PyTorch is present (core/bench/reference/gru_pytorch.py), else
+ * a recorded time, labelled with its date and machine. Data are synthetic (a fast xorshift stream: the arrays hold
+ * a quarter of a billion values); only the epoch is timed, not data generation or z-scoring.
  */
+import { availableParallelism } from 'node:os';
+import {
+  findReferencePython,
+  pythonCandidates,
+  recordedFigure,
+  runReferenceScript,
+  sameRunFigure,
+  type RecordedTiming,
+  type ReferenceFigure,
+} from '../../core/bench/reference.js';
 import { createLinalg } from '../../core/compute/linalg.js';
 import { createTensorflowProvider } from '../../core/compute/tfjs.js';
 import { silentProgress } from '../../core/progress.js';
 import type { PluginServices } from '../../core/services.js';
 import type { Matrix } from '../../core/tensor.js';
 
-/** PyTorch 1.13 CPU, 2 threads, Adam, batch 128: seconds per epoch (reference/performance.md). */
-export const PYTORCH_GRU_EPOCH_SECONDS = 15;
+/** PyTorch 1.13 CPU, 2 threads, Adam, batch 128, at the paper's size, side by side with this bench: the fallback. */
+export const PYTORCH_GRU_EPOCH_RECORDED: RecordedTiming = {
+  tool: 'PyTorch 1.13',
+  seconds: 14.3,
+  date: '2026-12-02',
+  machine: '2 cores, Intel AVX-512, OpenBLAS',
+};
+
+const REFERENCE_TIMEOUT_MS = 20 * 60_000;
 
 export interface GruBenchOptions {
   trainRows?: number;
@@ -23,6 +41,8 @@ export interface GruBenchOptions {
   /** TensorFlow.js backend preference (default: the process's choice). */
   backend?: string;
   seed?: number;
+  /** The reference Python (`none` skips it); default: NEURODECODE_PYTHON, else python3, python, /usr/bin/python3. */
+  python?: string;
 }
 
 export interface GruBenchResult {
@@ -34,10 +54,12 @@ export interface GruBenchResult {
   backend: string;
   projectionEngine: string;
   epochSeconds: number;
-  /** Present at the paper's size only. */
-  pytorchEpochSeconds?: number;
-  /** epochSeconds / PyTorch's (goal: ≤ 2). */
+  /** PyTorch's epoch: measured in this run, or recorded (at the paper's size only); absent otherwise. */
+  pytorch?: ReferenceFigure;
+  /** epochSeconds / pytorch.seconds (goal: ≤ 2); its kind is pytorch.kind. */
   ratioToPytorch?: number;
+  /** Why PyTorch did not run in this bench, when it did not. */
+  referenceNote?: string;
 }
 
 export async function benchGruEpoch(options: GruBenchOptions = {}, services?: PluginServices): Promise<GruBenchResult> {
@@ -61,6 +83,8 @@ export async function benchGruEpoch(options: GruBenchOptions = {}, services?: Pl
   const fitted = await mapper.fit(X, Y, { seed: options.seed ?? 0 });
   const s = fitted.summary as { seconds: number; parameters: number; backend: string; projectionEngine: string };
   const paperSize = n === 8859 && p === 15724 && t === 13344 && batchSize === 128;
+  const reference = await pytorchEpoch({ n, p, t, batchSize, seed: options.seed ?? 0, python: options.python });
+  const pytorch = reference.figure ?? (paperSize ? recordedFigure(PYTORCH_GRU_EPOCH_RECORDED) : undefined);
   return {
     trainRows: n,
     voxels: p,
@@ -70,8 +94,32 @@ export async function benchGruEpoch(options: GruBenchOptions = {}, services?: Pl
     backend: s.backend,
     projectionEngine: s.projectionEngine,
     epochSeconds: s.seconds,
-    ...(paperSize ? { pytorchEpochSeconds: PYTORCH_GRU_EPOCH_SECONDS, ratioToPytorch: s.seconds / PYTORCH_GRU_EPOCH_SECONDS } : {}),
+    ...(pytorch ? { pytorch, ratioToPytorch: s.seconds / pytorch.seconds } : {}),
+    ...(reference.note ? { referenceNote: reference.note } : {}),
   };
+}
+
+/** One epoch of the same network in PyTorch, measured now, or the reason it could not be. */
+async function pytorchEpoch(shape: {
+  n: number;
+  p: number;
+  t: number;
+  batchSize: number;
+  seed: number;
+  python?: string;
+}): Promise<{ figure?: ReferenceFigure; note?: string }> {
+  const probe = await findReferencePython(['torch'], pythonCandidates(shape.python));
+  if (!probe.found) return { note: probe.reason };
+  const args = [
+    '--train-rows', String(shape.n), '--voxels', String(shape.p), '--targets', String(shape.t),
+    '--batch-size', String(shape.batchSize), '--seed', String(shape.seed), '--threads', String(availableParallelism()),
+  ];
+  try {
+    const out = (await runReferenceScript(probe.found, 'gru_pytorch.py', args, REFERENCE_TIMEOUT_MS)) as { tool: string; epochSeconds: number };
+    return { figure: sameRunFigure(out.tool, out.epochSeconds) };
+  } catch (error) {
+    return { note: `PyTorch (${probe.found.python}) failed: ${(error as Error).message}` };
+  }
 }
 
 /** Uniform(−√3, √3) values (unit variance) from xorshift32. */

@@ -1,17 +1,38 @@
 /**
  * The ridge mapper at NSD scale (subj01: 8,859 train rows × 15,724 voxels, 982 test rows; 4,096 targets as a
- * mid-size latent and 59,136 = 77×768 CLIP-text), timed fit + predict against scikit-learn's fit time measured on
- * this machine kind (reference/performance.md), and checked against a float64 solve on a sample of targets.
- * Returns numbers; printing is the CLI's job. (Imports the built-in ridge plugin: this bench measures it.)
+ * mid-size latent and 59,136 = 77×768 CLIP-text), timed fit + predict against scikit-learn's Ridge fit + predict
+ * on data of the same shapes — run in the same bench when Python with scikit-learn is present
+ * (core/bench/reference/ridge_sklearn.py), else a recorded time, labelled with its date and machine — and checked
+ * against a float64 solve on a sample of targets. Returns numbers; printing is the CLI's job. (Imports the
+ * built-in ridge plugin: this bench measures it.)
  */
+import { availableParallelism } from 'node:os';
+import {
+  findReferencePython,
+  pythonCandidates,
+  recordedFigure,
+  runReferenceScript,
+  sameRunFigure,
+  type RecordedTiming,
+  type ReferenceFigure,
+} from '../../core/bench/reference.js';
 import type { PluginServices } from '../../core/services.js';
 import { cholesky, choleskySolve } from '../../core/compute/cholesky.js';
 import { createLinalg, type Dense, type Linalg } from '../../core/compute/linalg.js';
 import { Rng } from '../../core/rng.js';
 import type { Matrix } from '../../core/tensor.js';
 
-/** scikit-learn 1.2 `Ridge(alpha=50000)` fit time on float32 NSD subj01 data, seconds (reference/performance.md). */
-export const SKLEARN_RIDGE_FIT_SECONDS: Readonly<Record<number, number>> = { 4096: 17, 59136: 134 };
+/**
+ * scikit-learn 1.2.1 `Ridge(alpha=50000)` fit + predict on float32 data of NSD subj01's shapes, timed side by side
+ * with this bench on an idle machine: the fallback when no Python with scikit-learn is present.
+ */
+export const SKLEARN_RIDGE_RECORDED: Readonly<Record<number, RecordedTiming>> = {
+  4096: { tool: 'scikit-learn 1.2.1', seconds: 16.6, parts: { fit: 16.1, predict: 0.5 }, date: '2026-12-02', machine: '2 cores, Intel AVX-512, OpenBLAS' },
+  59136: { tool: 'scikit-learn 1.2.1', seconds: 97.4, parts: { fit: 91.8, predict: 5.6 }, date: '2026-12-02', machine: '2 cores, Intel AVX-512, OpenBLAS' },
+};
+
+/** Generous: scikit-learn takes ~100 s at 59,136 targets on 2 cores. */
+const REFERENCE_TIMEOUT_MS = 30 * 60_000;
 
 export interface RidgeBenchOptions {
   trainRows?: number;
@@ -24,6 +45,8 @@ export interface RidgeBenchOptions {
   /** Targets compared against the float64 solve (evenly spaced; default 32). */
   checkTargets?: number;
   linalg?: Linalg;
+  /** The reference Python (`none` skips it); default: NEURODECODE_PYTHON, else python3, python, /usr/bin/python3. */
+  python?: string;
 }
 
 export interface RidgeBenchResult {
@@ -38,17 +61,23 @@ export interface RidgeBenchResult {
   gflop: number;
   /** gflop / totalSeconds. */
   gflops: number;
-  /** Present only at the NSD sizes scikit-learn was timed at. */
-  sklearnFitSeconds?: number;
-  /** sklearnFitSeconds / totalSeconds (our fit + predict against their fit alone). */
-  speedupVsSklearnFit?: number;
+  /** scikit-learn's fit + predict: measured in this run, or recorded (at NSD sizes only); absent otherwise. */
+  sklearn?: ReferenceFigure;
+  /** sklearn.seconds / totalSeconds (fit + predict on both sides); its kind is sklearn.kind. */
+  speedupVsSklearn?: number;
   /** max over checked targets of max|ŷ − ŷ₆₄| / max|ŷ₆₄ − ȳ| (relative to the spread of the predictions). */
   maxRelativeDifference: number;
   checkedTargets: number;
   summary: Record<string, unknown>;
 }
 
-export async function benchRidge(options: RidgeBenchOptions = {}): Promise<RidgeBenchResult[]> {
+export interface RidgeBench {
+  rows: RidgeBenchResult[];
+  /** Why scikit-learn did not run in this bench, when it did not. */
+  referenceNote?: string;
+}
+
+export async function benchRidge(options: RidgeBenchOptions = {}): Promise<RidgeBench> {
   const n = options.trainRows ?? 8859;
   const p = options.voxels ?? 15724;
   const m = options.testRows ?? 982;
@@ -88,7 +117,6 @@ export async function benchRidge(options: RidgeBenchOptions = {}): Promise<Ridge
     const predictSeconds = (performance.now() - start) / 1000;
     const gflop = counting.flops() / 1e9;
     const totalSeconds = fitSeconds + predictSeconds;
-    const sklearn = n === 8859 && p === 15724 ? SKLEARN_RIDGE_FIT_SECONDS[t] : undefined;
     const columns = Array.from({ length: Math.min(t, options.checkTargets ?? 32) }, (_, k) => Math.floor((k * t) / Math.min(t, options.checkTargets ?? 32)));
     results.push({
       targets: t,
@@ -100,13 +128,58 @@ export async function benchRidge(options: RidgeBenchOptions = {}): Promise<Ridge
       totalSeconds,
       gflop,
       gflops: gflop / totalSeconds,
-      ...(sklearn !== undefined ? { sklearnFitSeconds: sklearn, speedupVsSklearnFit: sklearn / totalSeconds } : {}),
       maxRelativeDifference: check(Y, predicted, columns),
       checkedTargets: columns.length,
       summary: fitted.summary,
     });
   }
-  return results;
+  // After ours, so that both sides start from a machine without the other's arrays in memory.
+  const reference = await sklearnFigures({ n, p, m, alpha, targets: targetCounts, seed: options.seed ?? 0, python: options.python });
+  for (const r of results) {
+    const figure = reference.figures.get(r.targets) ?? recordedSklearn(n, p, m, alpha, r.targets);
+    if (figure) Object.assign(r, { sklearn: figure, speedupVsSklearn: figure.seconds / r.totalSeconds });
+  }
+  return { rows: results, ...(reference.note ? { referenceNote: reference.note } : {}) };
+}
+
+/** The recorded figure, at exactly the shapes and alpha it was recorded at; else none. */
+export function recordedSklearn(n: number, p: number, m: number, alpha: number, targets: number): ReferenceFigure | undefined {
+  const recorded = SKLEARN_RIDGE_RECORDED[targets];
+  return recorded && n === 8859 && p === 15724 && m === 982 && alpha === 5e4 ? recordedFigure(recorded) : undefined;
+}
+
+interface SklearnOutput {
+  tool: string;
+  results: Array<{ targets: number; fitSeconds: number; predictSeconds: number }>;
+}
+
+/** scikit-learn's fit + predict at each target count, measured now, or the reason it could not be. */
+async function sklearnFigures(shape: {
+  n: number;
+  p: number;
+  m: number;
+  alpha: number;
+  targets: number[];
+  seed: number;
+  python?: string;
+}): Promise<{ figures: Map<number, ReferenceFigure>; note?: string }> {
+  const figures = new Map<number, ReferenceFigure>();
+  const probe = await findReferencePython(['sklearn', 'numpy'], pythonCandidates(shape.python));
+  if (!probe.found) return { figures, note: probe.reason };
+  const args = [
+    '--train-rows', String(shape.n), '--voxels', String(shape.p), '--test-rows', String(shape.m),
+    '--targets', shape.targets.join(','), '--alpha', String(shape.alpha), '--seed', String(shape.seed),
+    '--threads', String(availableParallelism()),
+  ];
+  try {
+    const out = (await runReferenceScript(probe.found, 'ridge_sklearn.py', args, REFERENCE_TIMEOUT_MS)) as SklearnOutput;
+    for (const r of out.results) {
+      figures.set(r.targets, sameRunFigure(out.tool, r.fitSeconds + r.predictSeconds, { fit: r.fitSeconds, predict: r.predictSeconds }));
+    }
+    return { figures };
+  } catch (error) {
+    return { figures, note: `scikit-learn (${probe.found.python}) failed: ${(error as Error).message}` };
+  }
 }
 
 function gaussian(rng: Rng, rows: number, cols: number): Matrix {

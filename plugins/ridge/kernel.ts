@@ -256,11 +256,32 @@ function addR2(
       ssTot[j]! += d * d;
     }
   }
-  for (let j = 0; j < t; j++) {
-    // scikit-learn's r2_score convention for a constant held-out target: 1 if predicted exactly, else 0.
-    const r2 = ssTot[j]! > 0 ? 1 - ssRes[j]! / ssTot[j]! : ssRes[j] === 0 ? 1 : 0;
-    into[j]! += r2 / folds;
+  for (let j = 0; j < t; j++) into[j]! += r2Score(ssRes[j]!, ssTot[j]!) / folds;
+}
+
+/** R² from its sums; scikit-learn's r2_score convention for a constant held-out target: 1 if predicted exactly, else 0. */
+export function r2Score(ssRes: number, ssTot: number): number {
+  return ssTot > 0 ? 1 - ssRes / ssTot : ssRes === 0 ? 1 : 0;
+}
+
+/**
+ * Brain-Diffuser's step: z-score each predicted column over the test batch (numpy std, ddof=0), then map it to
+ * the training targets' mean and std. A column predicted constant maps to the training mean.
+ */
+export function restandardize(predicted: Matrix, yMean: Float64Array, yStd: Float64Array): void {
+  const { rows, cols, data } = predicted;
+  if (rows < 2) throw new UserError(`restandardizePredictions needs at least 2 test rows, got ${rows}`, 'mapper ridge');
+  const stats = columnStats(predicted, 0, true);
+  for (let j = 0; j < cols; j++) {
+    const constant = stats.scale[j] === 1 && isConstantColumn(predicted, j);
+    const factor = constant ? 0 : yStd[j]! / stats.scale[j]!;
+    for (let i = 0; i < rows; i++) data[i * cols + j] = (data[i * cols + j]! - stats.mean[j]!) * factor + yMean[j]!;
   }
+}
+
+function isConstantColumn(m: Matrix, j: number): boolean {
+  for (let i = 1; i < m.rows; i++) if (m.data[i * m.cols + j] !== m.data[j]) return false;
+  return true;
 }
 
 function columnSums(m: Matrix, r0: number, r1: number): Float64Array {

@@ -1,7 +1,9 @@
 /**
- * Multi-target ridge regression with intercept, solved in dual (kernel) form (see kernel.ts). The fitted model
- * is a kernel model: it keeps the standardised training inputs, one Cholesky factor of K + αI per alpha in use,
- * and the centred training targets — what prediction needs, never the p × t primal weights.
+ * Multi-target ridge regression with intercept. With at most as many training rows as voxels (n ≤ p, fMRI's
+ * usual case) it is solved in dual (kernel) form (see kernel.ts): the fitted model is a kernel model that keeps
+ * the standardised training inputs, one Cholesky factor of K + αI per alpha in use, and the centred training
+ * targets — what prediction needs, never the p × t primal weights. With more rows than voxels it is solved in
+ * primal form in float64 (primal.ts), and the model keeps the p × t weights.
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -17,14 +19,15 @@ import {
   columnStats,
   crossValidate,
   factorRidge,
+  restandardize,
   solveRidge,
   type ColumnStats,
   type Factor,
 } from './kernel.js';
+import { MODEL_FORMAT, MODEL_FORMAT_VERSION } from './format.js';
+import { crossValidatePrimal, FittedPrimalRidge, primalSystem, primalWeights } from './primal.js';
 import type { RidgeOptions } from './schema.js';
 
-const FORMAT = 'neurodecode-ridge';
-const FORMAT_VERSION = 1;
 const WHERE = 'mapper ridge';
 
 /** Targets sharing one alpha: their factor and centred training targets. */
@@ -57,13 +60,23 @@ export class RidgeMapper implements Mapper {
   ) {}
 
   async fit(X: Matrix, Y: Matrix, context: FitContext): Promise<FittedMapper> {
-    const { options, services } = this;
-    const { linalg } = services;
+    const { options } = this;
     const n = X.rows;
     if (options.standardize && n < 2) throw new UserError(`standardize needs at least 2 training rows, got ${n}`, WHERE);
+    if (options.alpha === undefined && n < options.folds) {
+      throw new UserError(`folds=${options.folds} needs at least ${options.folds} training rows, got ${n}`, WHERE);
+    }
     const xStats = options.standardize || options.fitIntercept
       ? columnStats(X, 1, options.standardize)
       : { mean: new Float64Array(X.cols), scale: new Float64Array(X.cols).fill(1) };
+    // More rows than voxels: the primal p × p system, in float64 (primal.ts says why).
+    return n > X.cols ? this.fitPrimal(X, Y, xStats, context) : this.fitDual(X, Y, xStats, context);
+  }
+
+  /** Dual (kernel) form: inputs and K in float32, each factor in float32 or float64 (kernel.ts, factorRidge). */
+  private async fitDual(X: Matrix, Y: Matrix, xStats: ColumnStats, context: FitContext): Promise<FittedMapper> {
+    const { options, services } = this;
+    const { linalg } = services;
     const Xs = await standardize(linalg, X, xStats);
     const yStats = options.restandardizePredictions
       ? columnStats(Y, 0, true)
@@ -74,9 +87,10 @@ export class RidgeMapper implements Mapper {
     context.signal?.throwIfAborted();
     const K = await linalg.gram(Xs, { upperOnly: true });
 
-    const choice = options.alpha !== undefined
-      ? { perTarget: undefined, alphas: [options.alpha], summary: { alpha: options.alpha } }
-      : await this.chooseAlphas(mirrored(K), Yc, context);
+    const full = options.alpha === undefined ? mirrored(K) : K;
+    const choice = await this.chooseAlphas(Yc.cols, (onStep) =>
+      crossValidate({ linalg, K: full, Yc, alphas: options.alphas, folds: options.folds, fitIntercept: options.fitIntercept, signal: context.signal, onStep }),
+    );
 
     const groups: AlphaGroup[] = [];
     for (let a = 0; a < choice.alphas.length; a++) {
@@ -87,33 +101,46 @@ export class RidgeMapper implements Mapper {
       const factor = await factorRidge(linalg, K, alpha);
       groups.push({ alpha, targets, factor, Yc: targets ? takeCols(Yc, targets) : Yc });
     }
-    const precision = [...new Set(groups.map((g) => g.factor.precision))].join('+');
-    const summary = { ...choice.summary, precision, engine: linalg.engine };
+    const factors = [...new Set(groups.map((g) => g.factor.precision))].join('+');
+    const summary = {
+      ...choice.summary,
+      form: 'dual',
+      precision: `inputs and K = X·Xᵀ float32, Cholesky of K + αI ${factors}, solve ${factors}`,
+      engine: linalg.engine,
+    };
     services.log.debug(`ridge: ${JSON.stringify(summary)}`);
     return new FittedRidge({ options, xStats, Xs, yMean, yStd: yStats.scale, groups, summary }, linalg);
   }
 
-  /** k-fold CV over the grid: one alpha for all targets, or one per target. */
+  private async fitPrimal(X: Matrix, Y: Matrix, xStats: ColumnStats, context: FitContext): Promise<FittedMapper> {
+    const { options, services } = this;
+    const { linalg } = services;
+    const yStats = columnStats(Y, 0, options.restandardizePredictions);
+    const yMean = options.fitIntercept ? yStats.mean : new Float64Array(Y.cols);
+    const system = await primalSystem(linalg, X, Y, xStats, yMean);
+    context.signal?.throwIfAborted();
+    const choice = await this.chooseAlphas(Y.cols, (onStep) =>
+      crossValidatePrimal({ linalg, system, alphas: options.alphas, folds: options.folds, fitIntercept: options.fitIntercept, signal: context.signal, onStep }),
+    );
+    const beta = await primalWeights(linalg, system, choice.alphas, choice.perTarget);
+    const summary = { ...choice.summary, form: 'primal', precision: 'float64 throughout (standardised X, XᵀX, Cholesky, weights, predictions)', engine: linalg.engine };
+    services.log.debug(`ridge: ${JSON.stringify(summary)}`);
+    return new FittedPrimalRidge(
+      { options, xStats, beta, yMean, yStd: yStats.scale, summary },
+      linalg,
+    );
+  }
+
+  /** The fixed alpha, or k-fold CV over the grid (scores: alphas × targets) choosing one for all targets or one per target. */
   private async chooseAlphas(
-    K: Matrix,
-    Yc: Matrix,
-    context: FitContext,
+    t: number,
+    crossValidated: (onStep: () => void) => Promise<Float64Array[]>,
   ): Promise<{ alphas: number[]; perTarget: Int32Array | undefined; summary: Record<string, unknown> }> {
-    const { alphas, folds, alphaPer, fitIntercept } = this.options;
-    if (K.rows < folds) throw new UserError(`folds=${folds} needs at least ${folds} training rows, got ${K.rows}`, WHERE);
+    const { alpha, alphas, folds, alphaPer } = this.options;
+    if (alpha !== undefined) return { perTarget: undefined, alphas: [alpha], summary: { alpha } };
     const task = this.services.progress.task('ridge cross-validation', folds * alphas.length);
-    const scores = await crossValidate({
-      linalg: this.services.linalg,
-      K,
-      Yc,
-      alphas,
-      folds,
-      fitIntercept,
-      signal: context.signal,
-      onStep: () => task.tick(),
-    });
+    const scores = await crossValidated(() => task.tick());
     task.done();
-    const t = Yc.cols;
     if (alphaPer === 'shared') {
       const means = scores.map((s) => s.reduce((a, b) => a + b, 0) / t);
       const best = argmax(means);
@@ -193,8 +220,9 @@ export class FittedRidge implements FittedMapper {
       if (group.targets) await writeNpy(join(dir, `group${g}-target-columns.npy`), { shape: [group.targets.length], data: group.targets });
     }
     const meta = {
-      format: FORMAT,
-      version: FORMAT_VERSION,
+      format: MODEL_FORMAT,
+      version: MODEL_FORMAT_VERSION,
+      form: 'dual',
       options,
       voxels: Xs.cols,
       trainRows: Xs.rows,
@@ -209,6 +237,7 @@ export class FittedRidge implements FittedMapper {
 interface SavedMeta {
   format: string;
   version: number;
+  form?: 'dual' | 'primal';
   options: RidgeOptions;
   voxels: number;
   trainRows: number;
@@ -218,7 +247,7 @@ interface SavedMeta {
 }
 
 /** Loads a model written by `FittedRidge.save`. */
-export async function loadFittedRidge(dir: string, services: PluginServices): Promise<FittedRidge> {
+export async function loadFittedRidge(dir: string, services: PluginServices): Promise<FittedMapper> {
   const metaPath = join(dir, 'ridge.json');
   let meta: SavedMeta;
   try {
@@ -226,8 +255,8 @@ export async function loadFittedRidge(dir: string, services: PluginServices): Pr
   } catch (error) {
     throw new UserError(`cannot read the saved ridge model (${(error as Error).message})`, metaPath);
   }
-  if (meta.format !== FORMAT || meta.version !== FORMAT_VERSION) {
-    throw new UserError(`expected format ${FORMAT} version ${FORMAT_VERSION}, found ${meta.format} ${meta.version}`, metaPath);
+  if (meta.format !== MODEL_FORMAT || (meta.version !== 1 && meta.version !== MODEL_FORMAT_VERSION)) {
+    throw new UserError(`expected format ${MODEL_FORMAT} version 1 or ${MODEL_FORMAT_VERSION}, found ${meta.format} ${meta.version}`, metaPath);
   }
   const { voxels: p, trainRows: n, targets: t } = meta;
   const load = async <T>(name: string, shape: number[], ctor: new (...args: never[]) => T): Promise<T> => {
@@ -239,6 +268,12 @@ export async function loadFittedRidge(dir: string, services: PluginServices): Pr
     return array.data as T;
   };
   const xStats = { mean: await load('x-mean.npy', [p], Float64Array), scale: await load('x-scale.npy', [p], Float64Array) };
+  if (meta.form === 'primal') {
+    const beta = { rows: p, cols: t, data: await load('weights.npy', [p, t], Float64Array) };
+    const yMean = await load('y-mean.npy', [t], Float64Array);
+    const yStd = await load('y-std.npy', [t], Float64Array);
+    return new FittedPrimalRidge({ options: meta.options, xStats, beta, yMean, yStd, summary: meta.summary }, services.linalg);
+  }
   const Xs = { rows: n, cols: p, data: await load('x-train.npy', [n, p], Float32Array) };
   const yMean = await load('y-mean.npy', [t], Float64Array);
   const yStd = await load('y-std.npy', [t], Float64Array);
@@ -253,26 +288,6 @@ export async function loadFittedRidge(dir: string, services: PluginServices): Pr
     groups.push({ alpha: info.alpha, targets, factor, Yc });
   }
   return new FittedRidge({ options: meta.options, xStats, Xs, yMean, yStd, groups, summary: meta.summary }, services.linalg);
-}
-
-/**
- * Brain-Diffuser's step: z-score each predicted column over the test batch (numpy std, ddof=0), then map it to
- * the training targets' mean and std. A column predicted constant maps to the training mean.
- */
-export function restandardize(predicted: Matrix, yMean: Float64Array, yStd: Float64Array): void {
-  const { rows, cols, data } = predicted;
-  if (rows < 2) throw new UserError(`restandardizePredictions needs at least 2 test rows, got ${rows}`, WHERE);
-  const stats = columnStats(predicted, 0, true);
-  for (let j = 0; j < cols; j++) {
-    const constant = stats.scale[j] === 1 && isConstantColumn(predicted, j);
-    const factor = constant ? 0 : yStd[j]! / stats.scale[j]!;
-    for (let i = 0; i < rows; i++) data[i * cols + j] = (data[i * cols + j]! - stats.mean[j]!) * factor + yMean[j]!;
-  }
-}
-
-function isConstantColumn(m: Matrix, j: number): boolean {
-  for (let i = 1; i < m.rows; i++) if (m.data[i * m.cols + j] !== m.data[j]) return false;
-  return true;
 }
 
 /** (X − mean) / scale in float32, on the matrix engine. */

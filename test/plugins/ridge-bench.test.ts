@@ -1,23 +1,59 @@
 import { describe, expect, it } from 'vitest';
-import { benchRidge, SKLEARN_RIDGE_FIT_SECONDS } from '../../plugins/ridge/bench.js';
+import { benchRidge, recordedSklearn } from '../../plugins/ridge/bench.js';
+import { fakePython } from '../helpers/fake-python.js';
+
+const tiny = { trainRows: 120, voxels: 300, testRows: 15, targets: [5, 40], checkTargets: 4 };
 
 describe('ridge bench (tiny size: runs and reports consistent numbers; speed is not asserted)', () => {
   it('times fit + predict and agrees with the float64 check', async () => {
-    const results = await benchRidge({ trainRows: 120, voxels: 300, testRows: 15, targets: [5, 40], checkTargets: 4 });
-    expect(results.map((r) => r.targets)).toEqual([5, 40]);
-    for (const r of results) {
+    const { rows, referenceNote } = await benchRidge({ ...tiny, python: 'none' });
+    expect(rows.map((r) => r.targets)).toEqual([5, 40]);
+    for (const r of rows) {
       expect(r.totalSeconds).toBeCloseTo(r.fitSeconds + r.predictSeconds, 12);
       expect(r.gflops).toBeCloseTo(r.gflop / r.totalSeconds, 6);
       // At least K* = X_test·Xᵀ and half of K = X·Xᵀ went through the engine.
       expect(r.gflop * 1e9).toBeGreaterThan(2 * 15 * 300 * 120 + 120 * 120 * 300);
       expect(r.checkedTargets).toBe(4);
       expect(r.maxRelativeDifference).toBeLessThan(1e-4);
-      expect(r.sklearnFitSeconds).toBeUndefined();
       expect(r.summary.alpha).toBe(5e4);
+      // No reference ran, and no recorded figure exists at this size: no ratio at all.
+      expect(r.sklearn).toBeUndefined();
+      expect(r.speedupVsSklearn).toBeUndefined();
     }
+    expect(referenceNote).toMatch(/turned off/);
   });
 
-  it('names the scikit-learn reference times of reference/performance.md', () => {
-    expect(SKLEARN_RIDGE_FIT_SECONDS).toEqual({ 4096: 17, 59136: 134 });
+  it("divides by scikit-learn's fit + predict measured in the same run when Python has it", async () => {
+    const output = {
+      tool: 'scikit-learn 1.2.1',
+      results: [
+        { targets: 5, fitSeconds: 2, predictSeconds: 0.5 },
+        { targets: 40, fitSeconds: 3, predictSeconds: 1 },
+      ],
+    };
+    const python = await fakePython({ versions: { sklearn: '1.2.1', numpy: '1.24.2' }, output });
+    const { rows, referenceNote } = await benchRidge({ ...tiny, python });
+    expect(referenceNote).toBeUndefined();
+    expect(rows.map((r) => [r.sklearn?.kind, r.sklearn?.label, r.sklearn?.seconds])).toEqual([
+      ['same-run', 'measured in this run', 2.5],
+      ['same-run', 'measured in this run', 4],
+    ]);
+    for (const r of rows) expect(r.speedupVsSklearn).toBeCloseTo(r.sklearn!.seconds / r.totalSeconds, 12);
+  });
+
+  it('says why scikit-learn did not run when Python lacks it', async () => {
+    const python = await fakePython({ missingModule: 'sklearn' });
+    const { rows, referenceNote } = await benchRidge({ ...tiny, targets: [5], python });
+    expect(rows[0]!.sklearn).toBeUndefined();
+    expect(referenceNote).toContain("No module named 'sklearn'");
+  });
+
+  it('falls back to the recorded figure, labelled with its date and machine, only at the NSD shapes it was recorded at', () => {
+    const figure = recordedSklearn(8859, 15724, 982, 5e4, 59136);
+    expect(figure).toMatchObject({ kind: 'recorded', seconds: 97.4, parts: { fit: 91.8, predict: 5.6 } });
+    expect(figure!.label).toBe('recorded 2026-12-02 on 2 cores, Intel AVX-512, OpenBLAS');
+    expect(recordedSklearn(8859, 15724, 982, 5e4, 4096)?.seconds).toBe(16.6);
+    expect(recordedSklearn(600, 1200, 100, 5e4, 4096)).toBeUndefined();
+    expect(recordedSklearn(8859, 15724, 982, 1e3, 4096)).toBeUndefined();
   });
 });

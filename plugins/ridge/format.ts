@@ -1,0 +1,3 @@
+/** What `ridge.json` of a saved model starts with. Version 2 added `form` (dual or primal); version 1 was dual only. */
+export const MODEL_FORMAT = 'neurodecode-ridge';
+export const MODEL_FORMAT_VERSION = 2;
