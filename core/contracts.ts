@@ -173,7 +173,14 @@ export interface FittedGenerator {
 export interface Generator {
   fit(train: StimulusBatch, context: FitContext): Promise<FittedGenerator>;
 }
-export type GeneratorFactory = Factory<Generator>;
+export interface GeneratorFactory extends Factory<Generator> {
+  /**
+   * Names of the target spaces a generator with these (validated) options produces, known without fitting it
+   * (their dimensions may wait for fit): lets the runner refuse a `mappers` key that names no space before any
+   * long step. Without it, that check waits for the fitted generator's `targets()`.
+   */
+  targetSpaces?(options: Options): string[];
+}
 
 // ───────────────────────────── Metric ─────────────────────────────
 

@@ -40,10 +40,23 @@ describe('neurodecode CLI', () => {
 
   it('reports a pipeline file that fails its schema, naming the file and field (exit 1)', async () => {
     const file = join(tmp, 'bad.json');
-    await writeFile(file, JSON.stringify({ dataset: 'synthetic', generator: 'pixels', mappers: { '*': { id: 'ridge', options: { folds: 1 } } } }));
+    await writeFile(
+      file,
+      JSON.stringify({ dataset: 'synthetic', generator: 'pixels', mappers: { '*': { id: 'ridge', options: { folds: 1 } } }, metrics: ['mse'] }),
+    );
     const r = await cli(['run', '--pipeline', file]);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/mapper 'ridge' options: \/folds: must be >= 2/);
+  });
+
+  it('refuses a comparison in which two files name a pipeline alike, naming both files (exit 1)', async () => {
+    const pipeline = { dataset: 'synthetic', generator: 'pixels', mappers: { '*': 'ridge' }, metrics: ['mse'] };
+    const [a, b] = [join(tmp, 'same-a.json'), join(tmp, 'same-b.json')];
+    await writeFile(a, JSON.stringify(pipeline));
+    await writeFile(b, JSON.stringify({ ...pipeline, seed: 1 }));
+    const r = await cli(['compare', a, b]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`two pipelines are named 'ridge→pixels', in ${a} and in ${b}`);
   });
 
   it('refuses an unwritable output folder before computing anything (exit 1)', async () => {
