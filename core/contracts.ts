@@ -10,7 +10,8 @@ import type { PluginServices } from './services.js';
 /** Major.minor of the plugin API. A plugin built for major M, minor m loads when M equals ours and m ≤ ours. */
 export const PLUGIN_API_VERSION = '1.0';
 
-export type PluginKind = 'dataset' | 'mapper' | 'generator' | 'metric';
+export const PLUGIN_KINDS = ['dataset', 'mapper', 'generator', 'metric'] as const;
+export type PluginKind = (typeof PLUGIN_KINDS)[number];
 export type JsonSchema = Record<string, unknown>;
 export type Options = Record<string, unknown>;
 

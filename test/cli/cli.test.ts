@@ -28,14 +28,27 @@ describe('neurodecode CLI', () => {
     expect(entries.find((e) => e.id === 'knn')!.source).toBe(KNN);
   });
 
-  it('inspects a plugin with its defaults, and suggests a close id for a typo (exit 1)', async () => {
+  it('inspects a plugin with its defaults, and suggests the closest id of any kind for a typo (exit 1)', async () => {
     const ok = await cli(['plugins', 'inspect', 'ridge']);
     expect(ok.code).toBe(0);
-    expect(ok.stdout).toMatch(/folds: integer = 5/);
+    expect(ok.stdout).toMatch(/folds: integer \(minimum 2\) = 5/);
     const typo = await cli(['plugins', 'inspect', 'rigde']);
     expect(typo.code).toBe(1);
-    expect(typo.stderr).toMatch(/unknown dataset 'rigde'|Did you mean 'ridge'/);
+    expect(typo.stderr).toMatch(/no plugin has the id 'rigde'\. Did you mean mapper 'ridge'\?/);
+    expect(typo.stderr).not.toMatch(/nsd/);
     expect(typo.stderr).not.toMatch(/at .*\.ts:\d+/); // no stack trace without --verbose
+  });
+
+  it('inspects datasets with required options without needing them, showing bounds and allowed values', async () => {
+    for (const id of ['nsd', 'things-fmri']) {
+      const r = await cli(['plugins', 'inspect', id]);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout).toMatch(/root \(required\): string \(non-empty\)/);
+      expect(r.stdout).toMatch(/maxReadMiB: integer \(minimum 1, maximum 1024\) = 64/);
+    }
+    const arrays = await cli(['plugins', 'inspect', 'arrays', '--json']);
+    const { options } = JSON.parse(arrays.stdout) as { options: Array<{ path: string; enum?: unknown[]; default?: unknown }> };
+    expect(options.find((o) => o.path === 'image.layout')).toMatchObject({ enum: ['HWC', 'CHW', 'F'], default: 'HWC' });
   });
 
   it('reports a pipeline file that fails its schema, naming the file and field (exit 1)', async () => {
