@@ -135,12 +135,12 @@ describe('README', () => {
     expect(typeErrors(complete)).toEqual([]);
   }, 300_000); // a type check of the project's API: about a minute on a busy 2-core machine
 
-  it('has pipeline examples that the parser and the runner accept', () => {
+  it('has pipeline examples that the parser and the runner accept', async () => {
     const json = blocks.filter((b) => b.lang === 'json');
     for (const block of json) {
       const value = JSON.parse(block.code) as Record<string, unknown>;
       const isPipeline = ['dataset', 'generator', 'mappers', 'metrics', 'pipelines'].some((k) => k in value);
-      if (isPipeline) new ExperimentRunner(core).validate(parseSpecFile(value, at(block)));
+      if (isPipeline) await new ExperimentRunner(core).validate(parseSpecFile(value, at(block)));
     }
   });
 

@@ -205,12 +205,12 @@ describe('ExperimentRunner', () => {
     const bad = spec();
     bad.pipelines[0]!.mappers = { pca: { id: 'ridge', options: {} }, '*': { id: 'ridge', options: {} } };
     // validate() runs before anything is loaded or fitted: the declared spaces of `pixels` suffice.
-    expect(() => new ExperimentRunner(core!).validate(bad)).toThrow(
+    await expect(new ExperimentRunner(core).validate(bad)).rejects.toThrow(
       /test pipelines\[0\]: \/mappers: 'pca' is not a target space of generator 'pixels' \(its spaces: pixels; or use "\*"\)/,
     );
     const missing = spec();
     missing.pipelines[0]!.mappers = {};
-    expect(() => new ExperimentRunner(core!).validate(missing)).toThrow(/\/mappers: no mapper for target space 'pixels' of generator 'pixels'/);
+    await expect(new ExperimentRunner(core).validate(missing)).rejects.toThrow(/\/mappers: no mapper for target space 'pixels' of generator 'pixels'/);
   });
 
   it('checks mappers against a generator that declares no spaces once it is fitted, before fitting any mapper', async () => {
@@ -218,7 +218,7 @@ describe('ExperimentRunner', () => {
     const bad = spec();
     bad.pipelines[0]!.generator = { id: 'coarse', options: {} };
     bad.pipelines[0]!.mappers = { fine: { id: 'ridge', options: {} } };
-    new ExperimentRunner(core).validate(bad); // nothing to check against yet
+    await new ExperimentRunner(core).validate(bad); // nothing to check against yet
     const events: string[] = [];
     const runner = new ExperimentRunner(core, { onEvent: (e) => events.push(e.message) });
     await expect(runner.run(bad)).rejects.toThrow(/\/mappers: 'fine' is not a target space of generator 'coarse' \(its spaces: coarse/);
