@@ -10,7 +10,8 @@ import type { PluginServices } from './services.js';
 /** Major.minor of the plugin API. A plugin built for major M, minor m loads when M equals ours and m ≤ ours. */
 export const PLUGIN_API_VERSION = '1.0';
 
-export type PluginKind = 'dataset' | 'mapper' | 'generator' | 'metric';
+export const PLUGIN_KINDS = ['dataset', 'mapper', 'generator', 'metric'] as const;
+export type PluginKind = (typeof PLUGIN_KINDS)[number];
 export type JsonSchema = Record<string, unknown>;
 export type Options = Record<string, unknown>;
 
@@ -178,7 +179,14 @@ export interface FittedGenerator {
 export interface Generator {
   fit(train: StimulusBatch, context: FitContext): Promise<FittedGenerator>;
 }
-export type GeneratorFactory = Factory<Generator>;
+export interface GeneratorFactory extends Factory<Generator> {
+  /**
+   * Names of the target spaces a generator with these (validated) options produces, known without fitting it
+   * (their dimensions may wait for fit): lets the runner refuse a `mappers` key that names no space before any
+   * long step. Without it, that check waits for the fitted generator's `targets()`.
+   */
+  targetSpaces?(options: Options): string[];
+}
 
 // ───────────────────────────── Metric ─────────────────────────────
 

@@ -22,6 +22,8 @@ export interface PipelineSpec {
   mappers: Record<string, PluginRef>;
   metrics: PluginRef[];
   seed: number;
+  /** Where it was defined (`p.json`, `e.json pipelines[1]`), for errors found after parsing. */
+  source?: string;
 }
 
 export interface ExperimentSpec {
@@ -41,9 +43,12 @@ const pluginRef = {
   ],
 };
 
+/** Seeds drive 32-bit generators: a larger one would be silently taken modulo 2³². */
+export const MAX_SEED = 2 ** 32 - 1;
+
 export const pipelineSchema = {
   type: 'object',
-  required: ['dataset', 'generator', 'mappers'],
+  required: ['dataset', 'generator', 'mappers', 'metrics'],
   additionalProperties: false,
   properties: {
     name: { type: 'string' },
@@ -51,8 +56,8 @@ export const pipelineSchema = {
     subjects: { type: 'array', items: { type: 'string' }, default: [] },
     generator: pluginRef,
     mappers: { type: 'object', minProperties: 1, additionalProperties: pluginRef },
-    metrics: { type: 'array', items: pluginRef, default: [] },
-    seed: { type: 'integer', minimum: 0, default: 0 },
+    metrics: { type: 'array', items: pluginRef, minItems: 1 },
+    seed: { type: 'integer', minimum: 0, maximum: MAX_SEED, default: 0 },
   },
 };
 
@@ -102,7 +107,27 @@ export function parsePipeline(value: unknown, where: string, baseDir?: string): 
     mappers: Object.fromEntries(Object.entries(raw.mappers).map(([space, m]) => [space, at(m)])),
     metrics: raw.metrics.map(at),
     seed: raw.seed,
+    source: where,
   };
+}
+
+/** Pipeline names label table rows, grid columns and per-item results: two pipelines must not share one. */
+function checkUniqueNames(pipelines: PipelineSpec[]): void {
+  const seen = new Map<string, PipelineSpec>();
+  for (const p of pipelines) {
+    const first = seen.get(p.name);
+    if (first) {
+      throw new UserError(`two pipelines are named '${p.name}', in ${first.source} and in ${p.source}: give one of them another "name"`);
+    }
+    seen.set(p.name, p);
+  }
+}
+
+/** The pipelines of several spec files as one experiment (what `compare` runs); names must be unique across them. */
+export function combineSpecs(specs: ExperimentSpec[]): ExperimentSpec {
+  const pipelines = specs.flatMap((s) => s.pipelines);
+  checkUniqueNames(pipelines);
+  return { name: specs.map((s) => s.name).join(' vs '), pipelines };
 }
 
 /** A file holds either one pipeline or an experiment `{ name, pipelines: [...] }`. */
@@ -110,6 +135,7 @@ export function parseSpecFile(value: unknown, where: string, baseDir?: string): 
   if (value !== null && typeof value === 'object' && 'pipelines' in value) {
     const raw = validateWithSchema<{ name?: string; pipelines: unknown[] }>(experimentSchema, value, where);
     const pipelines = raw.pipelines.map((p, i) => parsePipeline(p, `${where} pipelines[${i}]`, baseDir));
+    checkUniqueNames(pipelines);
     return { name: raw.name ?? pipelines.map((p) => p.name).join(' vs '), pipelines };
   }
   const pipeline = parsePipeline(value, where, baseDir);
@@ -130,4 +156,23 @@ export async function readSpecFile(path: string): Promise<ExperimentSpec> {
     throw new UserError(`not valid JSON: ${(error as Error).message}`, path);
   }
   return parseSpecFile(value, path, dirname(resolve(path)));
+}
+
+/**
+ * Checks a pipeline's `mappers` against the target spaces of its generator: every key names a space (or is `*`),
+ * and every space has a mapper. The error names the pipeline's file and the field.
+ */
+export function checkMapperSpaces(pipeline: PipelineSpec, spaces: readonly string[]): void {
+  const where = pipeline.source ?? `pipeline '${pipeline.name}'`;
+  const generator = `generator '${pipeline.generator.id}'`;
+  for (const key of Object.keys(pipeline.mappers)) {
+    if (key !== '*' && !spaces.includes(key)) {
+      throw new UserError(`/mappers: '${key}' is not a target space of ${generator} (its spaces: ${spaces.join(', ')}; or use "*")`, where);
+    }
+  }
+  for (const space of spaces) {
+    if (!(space in pipeline.mappers) && !('*' in pipeline.mappers)) {
+      throw new UserError(`/mappers: no mapper for target space '${space}' of ${generator} (name it in "mappers", or use "*")`, where);
+    }
+  }
 }

@@ -7,6 +7,7 @@ import type { Container } from 'inversify';
 import { closest, distance } from 'fastest-levenshtein';
 import {
   PLUGIN_API_VERSION,
+  PLUGIN_KINDS,
   type Contribution,
   type PluginKind,
   type PluginManifest,
@@ -56,7 +57,7 @@ const manifestSchema = {
         type: 'object',
         required: ['kind', 'id', 'summary', 'optionsSchema'],
         properties: {
-          kind: { enum: ['dataset', 'mapper', 'generator', 'metric'] },
+          kind: { enum: PLUGIN_KINDS },
           id: { type: 'string', pattern: '^[a-z][a-z0-9-]*$' },
           summary: { type: 'string' },
           optionsSchema: { type: 'object' },
@@ -76,6 +77,18 @@ function checkApiVersion(manifest: PluginManifest, where: string): void {
       where,
     );
   }
+}
+
+/** The known ids within a typo's reach of `id` (edit distance), else the single closest one. */
+function nearest(id: string, known: string[]): string[] {
+  const unique = [...new Set(known)];
+  const near = unique.filter((k) => distance(k, id) <= Math.max(2, Math.floor(id.length / 3)));
+  if (near.length === 0 && unique.length > 0) near.push(closest(id, unique));
+  return near;
+}
+
+function suggestion(names: string[]): string {
+  return names.length > 0 ? ` Did you mean ${names.join(' or ')}?` : '';
 }
 
 export class PluginRegistry {
@@ -138,15 +151,29 @@ export class PluginRegistry {
       .sort((a, b) => a.contribution.kind.localeCompare(b.contribution.kind) || a.contribution.id.localeCompare(b.contribution.id));
   }
 
-  /** Finds a contribution; an unknown id gets the closest known ids as suggestions. */
+  /** Finds a contribution; an unknown id gets the closest known ids as suggestions (and its kind, if it has another). */
   get(kind: PluginKind, id: string): RegisteredContribution {
     const found = this.contributions.get(`${kind}:${id}`);
     if (found) return found;
     const known = this.list(kind).map((c) => c.contribution.id);
-    const near = known.filter((k) => distance(k, id) <= Math.max(2, Math.floor(id.length / 3)));
-    if (near.length === 0 && known.length > 0) near.push(closest(id, known));
-    const hint = near.length > 0 ? ` Did you mean ${near.map((n) => `'${n}'`).join(' or ')}?` : '';
-    throw new UserError(`unknown ${kind} '${id}'.${hint} Known ${kind}s: ${known.join(', ') || 'none'}`);
+    const elsewhere = this.list().filter((c) => c.contribution.id === id).map((c) => `a ${c.contribution.kind}`);
+    const other = elsewhere.length > 0 ? ` ('${id}' is ${elsewhere.join(' and ')})` : '';
+    const hint = suggestion(nearest(id, known).map((n) => `'${n}'`));
+    throw new UserError(`unknown ${kind} '${id}'${other}.${hint} Known ${kind}s: ${known.join(', ') || 'none'}`);
+  }
+
+  /**
+   * The contributions with this id among `kinds` (an id may name, say, a mapper and a metric). None is an error
+   * suggesting the closest ids of all those kinds, each with its kind.
+   */
+  findById(id: string, kinds: readonly PluginKind[] = PLUGIN_KINDS): RegisteredContribution[] {
+    const candidates = this.list().filter((c) => kinds.includes(c.contribution.kind));
+    const matches = candidates.filter((c) => c.contribution.id === id);
+    if (matches.length > 0) return matches;
+    const near = new Set(nearest(id, candidates.map((c) => c.contribution.id)));
+    const hint = suggestion(candidates.filter((c) => near.has(c.contribution.id)).map((c) => `${c.contribution.kind} '${c.contribution.id}'`));
+    const scope = kinds.length === PLUGIN_KINDS.length ? 'plugin' : kinds.join(' or ');
+    throw new UserError(`no ${scope} has the id '${id}'.${hint} \`plugins list\` shows every id`);
   }
 
   /** Options completed with the schema's defaults, or a UserError naming the plugin and option path. */

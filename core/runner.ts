@@ -13,13 +13,14 @@ import type {
   MetricResult,
   PluginKind,
   SubjectData,
+  TargetSpace,
 } from './contracts.js';
 import type { CacheOutcome } from './cache.js';
 import { pairedComparisons, type PairedComparisonRow } from './comparisons.js';
 import { readMatrix, writeMatrix } from './cache.js';
 import type { Core } from './core.js';
 import { UserError } from './errors.js';
-import type { ExperimentSpec, PipelineSpec, PluginRef } from './pipeline.js';
+import { checkMapperSpaces, type ExperimentSpec, type PipelineSpec, type PluginRef } from './pipeline.js';
 import { dropUnusableVoxels, PREPROCESSING_ID, type DroppedRows } from './preprocess.js';
 import type { Provenance } from './registry.js';
 import { bootstrapMeanInterval } from './stats.js';
@@ -143,6 +144,18 @@ function whyNoSubject(info: DatasetInfo): string {
   return (reasons.length > 0 ? reasons : info.notes).join('; ') || 'it gave no reason';
 }
 
+/** The fitted generator's spaces must be those it declared before fit (a plugin bug otherwise), and have mappers. */
+function checkFittedSpaces(pipeline: PipelineSpec, fitted: TargetSpace[], declared: string[] | undefined): void {
+  const names = fitted.map((s) => s.name);
+  if (declared && (names.length !== declared.length || names.some((n) => !declared.includes(n)))) {
+    throw new UserError(
+      `fitted targets() are ${names.join(', ') || 'none'}, but its factory's targetSpaces() declared ${declared.join(', ') || 'none'}`,
+      `generator '${pipeline.generator.id}'`,
+    );
+  }
+  checkMapperSpaces(pipeline, names);
+}
+
 export class ExperimentRunner {
   private readonly datasets = new Map<string, { dataset: Dataset; provenance: Provenance }>();
   private readonly subjects = new Map<string, Promise<PreparedSubject>>();
@@ -164,6 +177,10 @@ export class ExperimentRunner {
     const models = this.core.container.get<ModelStore>(TOKENS.Models);
     const checked = new Set<string>();
     for (const p of spec.pipelines) {
+      // Generators that declare their spaces get `mappers` checked now; the others after their fit (runPipeline).
+      const generatorOptions = registry.resolveOptions('generator', p.generator.id, p.generator.options);
+      const spaces = registry.factory('generator', p.generator.id).targetSpaces?.(generatorOptions);
+      if (spaces) checkMapperSpaces(p, spaces);
       const refs: Array<[PluginKind, PluginRef]> = [
         ['dataset', p.dataset],
         ['generator', p.generator],
@@ -326,6 +343,7 @@ export class ExperimentRunner {
     }
     const generator = await this.prepareGenerator(pipeline, subject, prepared);
     const spaces = generator.fitted.targets();
+    checkFittedSpaces(pipeline, spaces, this.core.registry.factory('generator', pipeline.generator.id).targetSpaces?.(generator.provenance.options));
     const provenance: Provenance[] = [datasetProvenance, generator.provenance];
     const mapperOutcomes: MapperOutcome[] = [];
     const predicted: Record<string, Matrix> = {};
@@ -339,9 +357,7 @@ export class ExperimentRunner {
 
     for (const space of spaces) {
       const ref = pipeline.mappers[space.name] ?? pipeline.mappers['*'];
-      if (!ref) {
-        throw new UserError(`no mapper for target space '${space.name}' (name it in "mappers", or use "*")`, pipeline.name);
-      }
+      if (!ref) throw new Error(`internal: no mapper for '${space.name}' after checkMapperSpaces`);
       const t0 = performance.now();
       const X = data.train.fmri;
       const Y = generator.trainTargets[space.name];

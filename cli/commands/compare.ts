@@ -1,5 +1,5 @@
 import { Args, Flags } from '@oclif/core';
-import { readSpecFile, type ExperimentSpec } from '../../core/pipeline.js';
+import { combineSpecs, readSpecFile, type ExperimentSpec } from '../../core/pipeline.js';
 import { ExperimentCommand } from '../experiment-command.js';
 
 export default class Compare extends ExperimentCommand<typeof Compare> {
@@ -23,9 +23,8 @@ export default class Compare extends ExperimentCommand<typeof Compare> {
     const { argv } = await this.parse(Compare);
     const specs: ExperimentSpec[] = [];
     for (const file of argv as string[]) specs.push(await readSpecFile(file));
-    const pipelines = specs.flatMap((s) => s.pipelines);
-    if (this.flags.subject) for (const p of pipelines) p.subjects = this.flags.subject;
-    const spec = { name: specs.map((s) => s.name).join(' vs '), pipelines };
+    const spec = combineSpecs(specs);
+    if (this.flags.subject) for (const p of spec.pipelines) p.subjects = this.flags.subject;
     return this.runExperiment(spec, this.flags.out, this.flags['grid-items'], { long: this.flags.long });
   }
 }

@@ -15,6 +15,7 @@ import type * as tfc from '@tensorflow/tfjs-core';
 import type { FitContext, FittedMapper, Mapper, MapperFactory, Options } from '../contracts.js';
 import type { TfModule } from '../compute/tfjs.js';
 import { UserError } from '../errors.js';
+import { schemaDefaults } from '../option-docs.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { readNpy, writeNpy } from '../io/npy.js';
 import type { PluginServices } from '../services.js';
@@ -132,15 +133,7 @@ export function defaultTrainingOptions(defaults: TrainingDefaults): TrainingOpti
   return schemaDefaults({ properties: trainingOptionsProperties(defaults) }) as unknown as TrainingOptions;
 }
 
-/** The `default` of each property of an object schema. */
-export function schemaDefaults(schema: { properties: Record<string, unknown> }): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const [key, property] of Object.entries(schema.properties)) {
-    const value = (property as { default?: unknown }).default;
-    if (value !== undefined) out[key] = structuredClone(value);
-  }
-  return out;
-}
+export { schemaDefaults };
 
 function defaultsOf(spec: NeuralSpec<TrainingOptions>): Record<string, unknown> {
   return { ...defaultTrainingOptions(spec.defaults), ...(spec.optionsSchema ? schemaDefaults(spec.optionsSchema) : {}) };

@@ -1,7 +1,7 @@
 /** The `pca` generator plugin: manifest, and a factory that imports the implementation on first use. */
 import { PLUGIN_API_VERSION, type PluginManifest, type PluginRegistrar } from '../../core/contracts.js';
 import { PACKAGE_VERSION } from '../../core/version.js';
-import { pcaOptionsSchema, type PcaOptions } from './schema.js';
+import { PCA_SPACE, pcaOptionsSchema, type PcaOptions } from './schema.js';
 
 export const manifest: PluginManifest = {
   name: 'neurodecode-generator-pca',
@@ -20,6 +20,7 @@ export const manifest: PluginManifest = {
 
 export function register(registrar: PluginRegistrar): void {
   registrar.generator('pca', {
+    targetSpaces: () => [PCA_SPACE],
     async create(options, services) {
       const { PcaGenerator } = await import('./pca.js');
       return new PcaGenerator(options as unknown as PcaOptions, services);

@@ -14,9 +14,9 @@ import { UserError } from '../../core/errors.js';
 import type { PluginServices } from '../../core/services.js';
 import type { ImageBatch, Matrix } from '../../core/tensor.js';
 import { randomizedSvd, randomizedSvdProducts, transposeMatrix } from './randomized-svd.js';
-import type { PcaOptions } from './schema.js';
+import { PCA_SPACE, type PcaOptions } from './schema.js';
 
-const SPACE = 'pca';
+const SPACE = PCA_SPACE;
 const WHERE = 'generator pca';
 /**
  * Components whose singular value is below this fraction of the first carry no variance that float32 data can

@@ -25,3 +25,6 @@ export const pcaOptionsSchema = {
     },
   },
 } as const;
+
+/** The one target space this generator produces (declared before fit by its factory, see index.ts). */
+export const PCA_SPACE = 'pca';

@@ -1,7 +1,7 @@
 /** The `pixels` generator plugin: manifest, and a factory that imports the implementation on first use. */
 import { PLUGIN_API_VERSION, type PluginManifest, type PluginRegistrar } from '../../core/contracts.js';
 import { PACKAGE_VERSION } from '../../core/version.js';
-import { pixelsOptionsSchema } from './schema.js';
+import { PIXELS_SPACE, pixelsOptionsSchema } from './schema.js';
 
 export const manifest: PluginManifest = {
   name: 'neurodecode-generator-pixels',
@@ -20,6 +20,7 @@ export const manifest: PluginManifest = {
 
 export function register(registrar: PluginRegistrar): void {
   registrar.generator('pixels', {
+    targetSpaces: () => [PIXELS_SPACE],
     async create() {
       const { PixelsGenerator } = await import('./pixels.js');
       return new PixelsGenerator();

@@ -5,8 +5,9 @@
 import type { FittedGenerator, Generator, StimulusBatch, TargetSpace } from '../../core/contracts.js';
 import { UserError } from '../../core/errors.js';
 import type { ImageBatch, Matrix } from '../../core/tensor.js';
+import { PIXELS_SPACE } from './schema.js';
 
-const SPACE = 'pixels';
+const SPACE = PIXELS_SPACE;
 const WHERE = 'generator pixels';
 
 export class PixelsGenerator implements Generator {

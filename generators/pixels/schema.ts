@@ -6,3 +6,6 @@ export const pixelsOptionsSchema = {
   additionalProperties: false,
   properties: {},
 } as const;
+
+/** The one target space this generator produces (declared before fit by its factory, see index.ts). */
+export const PIXELS_SPACE = 'pixels';

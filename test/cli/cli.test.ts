@@ -29,19 +29,35 @@ describe('neurodecode CLI', () => {
     expect(entries.find((e) => e.id === 'knn')!.source).toBe(KNN);
   });
 
-  it('inspects a plugin with its defaults, and suggests a close id for a typo (exit 1)', async () => {
+  it('inspects a plugin with its defaults, and suggests the closest id of any kind for a typo (exit 1)', async () => {
     const ok = await cli(['plugins', 'inspect', 'ridge']);
     expect(ok.code).toBe(0);
-    expect(ok.stdout).toMatch(/folds: integer = 5/);
+    expect(ok.stdout).toMatch(/folds: integer \(minimum 2\) = 5/);
     const typo = await cli(['plugins', 'inspect', 'rigde']);
     expect(typo.code).toBe(1);
-    expect(typo.stderr).toMatch(/unknown dataset 'rigde'|Did you mean 'ridge'/);
+    expect(typo.stderr).toMatch(/no plugin has the id 'rigde'\. Did you mean mapper 'ridge'\?/);
+    expect(typo.stderr).not.toMatch(/nsd/);
     expect(typo.stderr).not.toMatch(/at .*\.ts:\d+/); // no stack trace without --verbose
+  });
+
+  it('inspects datasets with required options without needing them, showing bounds and allowed values', async () => {
+    for (const id of ['nsd', 'things-fmri']) {
+      const r = await cli(['plugins', 'inspect', id]);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout).toMatch(/root \(required\): string \(non-empty\)/);
+      expect(r.stdout).toMatch(/maxReadMiB: integer \(minimum 1, maximum 1024\) = 64/);
+    }
+    const arrays = await cli(['plugins', 'inspect', 'arrays', '--json']);
+    const { options } = JSON.parse(arrays.stdout) as { options: Array<{ path: string; enum?: unknown[]; default?: unknown }> };
+    expect(options.find((o) => o.path === 'image.layout')).toMatchObject({ enum: ['HWC', 'CHW', 'F'], default: 'HWC' });
   });
 
   it('reports a pipeline file that fails its schema, naming the file and field (exit 1)', async () => {
     const file = join(tmp, 'bad.json');
-    await writeFile(file, JSON.stringify({ dataset: 'synthetic', generator: 'pixels', mappers: { '*': { id: 'ridge', options: { folds: 1 } } } }));
+    await writeFile(
+      file,
+      JSON.stringify({ dataset: 'synthetic', generator: 'pixels', mappers: { '*': { id: 'ridge', options: { folds: 1 } } }, metrics: ['mse'] }),
+    );
     const r = await cli(['run', '--pipeline', file]);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/mapper 'ridge' options: \/folds: must be >= 2/);
@@ -61,6 +77,16 @@ describe('neurodecode CLI', () => {
     const r = await cli(['datasets', 'inspect', 'arrays', '--options', JSON.stringify(options), '--scan']);
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('sub-01: 1 train and 0 test rows mostly non-finite (dropped as missing trials), then 1 non-finite and 0 constant voxels (dropped)');
+  });
+
+  it('refuses a comparison in which two files name a pipeline alike, naming both files (exit 1)', async () => {
+    const pipeline = { dataset: 'synthetic', generator: 'pixels', mappers: { '*': 'ridge' }, metrics: ['mse'] };
+    const [a, b] = [join(tmp, 'same-a.json'), join(tmp, 'same-b.json')];
+    await writeFile(a, JSON.stringify(pipeline));
+    await writeFile(b, JSON.stringify({ ...pipeline, seed: 1 }));
+    const r = await cli(['compare', a, b]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`two pipelines are named 'ridge→pixels', in ${a} and in ${b}`);
   });
 
   it('refuses an unwritable output folder before computing anything (exit 1)', async () => {

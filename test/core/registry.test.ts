@@ -35,6 +35,15 @@ function mapperPlugin(name: string, id: string, apiVersion = '1.0'): PluginModul
   };
 }
 
+function datasetPlugin(name: string, id: string): PluginModule {
+  return {
+    manifest: { name, version: '1.0.0', apiVersion: '1.0', provides: [{ kind: 'dataset', id, summary: 'test dataset', optionsSchema: { type: 'object' } }] },
+    register(r) {
+      r.dataset(id, { create: () => ({ describe: async () => ({}) as never, load: async () => ({}) as never }) });
+    },
+  };
+}
+
 function registry(): PluginRegistry {
   const container = new Container();
   container.bind(TOKENS.Services).toConstantValue({});
@@ -61,6 +70,17 @@ describe('PluginRegistry', () => {
     r.add(mapperPlugin('p', 'ridge'), 'test:p', false);
     expect(() => r.get('mapper', 'rigde')).toThrow(/unknown mapper 'rigde'\. Did you mean 'ridge'\?/);
     expect(() => r.get('mapper', 'rigde')).toThrow(UserError);
+  });
+
+  it('searches every kind for an id, suggesting the closest ids with their kinds', () => {
+    const r = registry();
+    r.add(mapperPlugin('p', 'ridge'), 'test:p', false);
+    r.add(datasetPlugin('d', 'nsd'), 'test:d', false);
+    expect(r.findById('nsd').map((c) => c.contribution.kind)).toEqual(['dataset']);
+    // The dataset 'nsd' is not offered for a typo of the mapper 'ridge'.
+    expect(() => r.findById('rigde')).toThrow(/^no plugin has the id 'rigde'\. Did you mean mapper 'ridge'\? `plugins list` shows every id$/);
+    expect(() => r.findById('ridge', ['dataset'])).toThrow(/no dataset has the id 'ridge'\. Did you mean dataset 'nsd'\?/);
+    expect(() => r.get('dataset', 'ridge')).toThrow(/unknown dataset 'ridge' \('ridge' is a mapper\)/);
   });
 
   it('refuses two plugins with the same id, naming both sources', () => {

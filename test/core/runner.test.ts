@@ -103,6 +103,30 @@ const atlasSpy: PluginModule = {
   },
 };
 
+/** A generator whose fitted model has one space, `coarse`; it declares `declared` before fit, or nothing (optional). */
+const coarseGenerator = (declared?: string[]): PluginModule => ({
+  manifest: {
+    name: 'coarse-generator',
+    version: '0.0.1',
+    apiVersion: '1.0',
+    provides: [{ kind: 'generator', id: 'coarse', summary: 'test', optionsSchema: { type: 'object', properties: {} } }],
+  },
+  register(r) {
+    r.generator('coarse', {
+      ...(declared ? { targetSpaces: () => declared } : {}),
+      create: () => ({
+        fit: async () => ({
+          targets: () => [{ name: 'coarse', dims: 9 }],
+          encode: async (stimuli) => ({ coarse: { rows: stimuli.images.count, cols: 9, data: Float32Array.from(stimuli.images.data) } }),
+          generate: async () => {
+            throw new Error('not reached');
+          },
+        }),
+      }),
+    });
+  },
+});
+
 function spec(options: { testItems?: number; pipelines?: number; dataset?: Record<string, number> } = {}): ExperimentSpec {
   const pipelines = Array.from({ length: options.pipelines ?? 1 }, (_, i) => ({
     name: `p${i}`,
@@ -203,6 +227,40 @@ describe('ExperimentRunner', () => {
     // Voxel 3 is NaN and dropped: columns above it shift down by one, and it leaves both ROIs.
     expect(Array.from(atlas.all!)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
     expect(Array.from(atlas.odd!)).toEqual([1, 4, 6, 8, 10]);
+  });
+
+  it('refuses a mappers key that names no target space of the generator, before any long step', async () => {
+    core = await makeTestCore({ modules: [tinyDataset] });
+    const bad = spec();
+    bad.pipelines[0]!.mappers = { pca: { id: 'ridge', options: {} }, '*': { id: 'ridge', options: {} } };
+    // validate() runs before anything is loaded or fitted: the declared spaces of `pixels` suffice.
+    await expect(new ExperimentRunner(core).validate(bad)).rejects.toThrow(
+      /test pipelines\[0\]: \/mappers: 'pca' is not a target space of generator 'pixels' \(its spaces: pixels; or use "\*"\)/,
+    );
+    const missing = spec();
+    missing.pipelines[0]!.mappers = {};
+    await expect(new ExperimentRunner(core).validate(missing)).rejects.toThrow(/\/mappers: no mapper for target space 'pixels' of generator 'pixels'/);
+  });
+
+  it('checks mappers against a generator that declares no spaces once it is fitted, before fitting any mapper', async () => {
+    core = await makeTestCore({ modules: [tinyDataset, coarseGenerator()] });
+    const bad = spec();
+    bad.pipelines[0]!.generator = { id: 'coarse', options: {} };
+    bad.pipelines[0]!.mappers = { fine: { id: 'ridge', options: {} } };
+    await new ExperimentRunner(core).validate(bad); // nothing to check against yet
+    const events: string[] = [];
+    const runner = new ExperimentRunner(core, { onEvent: (e) => events.push(e.message) });
+    await expect(runner.run(bad)).rejects.toThrow(/\/mappers: 'fine' is not a target space of generator 'coarse' \(its spaces: coarse/);
+    expect(events.filter((e) => e.startsWith('fitting'))).toEqual([]);
+  });
+
+  it("refuses a generator whose fitted spaces are not the ones its factory declared (the plugin's bug)", async () => {
+    core = await makeTestCore({ modules: [tinyDataset, coarseGenerator(['fine'])] });
+    const s = spec();
+    s.pipelines[0]!.generator = { id: 'coarse', options: {} };
+    await expect(new ExperimentRunner(core).run(s)).rejects.toThrow(
+      /generator 'coarse': fitted targets\(\) are coarse, but its factory's targetSpaces\(\) declared fine/,
+    );
   });
 
   it('validates every plugin and option before starting', async () => {

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { UserError } from '../../core/errors.js';
 import { matrix } from '../../core/tensor.js';
 import { checkFitInputs } from '../../core/validation.js';
-import { parseSpecFile } from '../../core/pipeline.js';
+import { combineSpecs, parseSpecFile } from '../../core/pipeline.js';
 
 describe('checkFitInputs', () => {
   it('refuses X/Y row counts that differ', () => {
@@ -19,7 +19,10 @@ describe('checkFitInputs', () => {
 
 describe('pipeline specs', () => {
   it('fills defaults and accepts string or object plugin references', () => {
-    const spec = parseSpecFile({ dataset: 'synthetic', generator: { id: 'pca', options: { components: 8 } }, mappers: { '*': 'ridge' } }, 'p.json');
+    const spec = parseSpecFile(
+      { dataset: 'synthetic', generator: { id: 'pca', options: { components: 8 } }, mappers: { '*': 'ridge' }, metrics: ['mse'] },
+      'p.json',
+    );
     expect(spec.pipelines).toHaveLength(1);
     expect(spec.pipelines[0]).toEqual({
       name: 'ridge→pca',
@@ -27,14 +30,39 @@ describe('pipeline specs', () => {
       subjects: [],
       generator: { id: 'pca', options: { components: 8 } },
       mappers: { '*': { id: 'ridge', options: {} } },
-      metrics: [],
+      metrics: [{ id: 'mse', options: {} }],
       seed: 0,
+      source: 'p.json',
     });
   });
   it('names the file and the path of a bad field', () => {
     expect(() => parseSpecFile({ dataset: 'synthetic', generator: 'pixels' }, 'p.json')).toThrow(/p\.json: \(root\): missing required 'mappers'/);
-    expect(() => parseSpecFile({ pipelines: [{ dataset: 'a', generator: 'b', mappers: { '*': 'c' }, seed: -1 }] }, 'e.json')).toThrow(
+    expect(() => parseSpecFile({ pipelines: [{ dataset: 'a', generator: 'b', mappers: { '*': 'c' }, metrics: ['d'], seed: -1 }] }, 'e.json')).toThrow(
       /e\.json pipelines\[0\]: \/seed: must be >= 0/,
     );
+  });
+
+  const minimal = { dataset: 'synthetic', generator: 'pixels', mappers: { '*': 'ridge' }, metrics: ['mse'] };
+
+  it('refuses a pipeline without metrics: it would score nothing', () => {
+    const { metrics: _, ...noMetrics } = minimal;
+    expect(() => parseSpecFile(noMetrics, 'p.json')).toThrow(/p\.json: \(root\): missing required 'metrics'/);
+    expect(() => parseSpecFile({ ...minimal, metrics: [] }, 'p.json')).toThrow(/p\.json: \/metrics: must NOT have fewer than 1 items/);
+  });
+
+  it('refuses a seed of 2³² or more instead of taking it modulo 2³²', () => {
+    expect(parseSpecFile({ ...minimal, seed: 2 ** 32 - 1 }, 'p.json').pipelines[0]!.seed).toBe(2 ** 32 - 1);
+    expect(() => parseSpecFile({ ...minimal, seed: 2 ** 32 }, 'p.json')).toThrow(/p\.json: \/seed: must be <= 4294967295/);
+  });
+
+  it('refuses two pipelines with the same name, in one experiment file or across the files of a comparison', () => {
+    expect(() => parseSpecFile({ pipelines: [minimal, { ...minimal, seed: 1 }] }, 'e.json')).toThrow(
+      /two pipelines are named 'ridge→pixels', in e\.json pipelines\[0\] and in e\.json pipelines\[1\]/,
+    );
+    const a = parseSpecFile({ ...minimal, name: 'mine' }, 'a.json');
+    const b = parseSpecFile({ pipelines: [{ ...minimal, name: 'other' }, { ...minimal, name: 'mine' }] }, 'b.json');
+    expect(() => combineSpecs([a, b])).toThrow(/two pipelines are named 'mine', in a\.json and in b\.json pipelines\[1\]: give one of them another "name"/);
+    const c = parseSpecFile({ ...minimal, name: 'third' }, 'c.json');
+    expect(combineSpecs([a, c])).toMatchObject({ name: 'mine vs third', pipelines: [{ name: 'mine' }, { name: 'third' }] });
   });
 });

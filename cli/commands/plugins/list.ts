@@ -1,12 +1,13 @@
 import { Flags } from '@oclif/core';
 import Table from 'cli-table3';
+import { PLUGIN_KINDS } from '../../../core/contracts.js';
 import { BaseCommand } from '../../base.js';
 
 export default class PluginsList extends BaseCommand<typeof PluginsList> {
   static override summary = 'List the datasets, mappers, generators and metrics available (built-in and loaded with --plugin)';
   static override examples = ['<%= config.bin %> plugins list', '<%= config.bin %> plugins list --kind mapper --plugin ./my-plugin'];
   static override flags = {
-    kind: Flags.string({ description: 'only this kind', options: ['dataset', 'mapper', 'generator', 'metric'] }),
+    kind: Flags.string({ description: 'only this kind', options: [...PLUGIN_KINDS] }),
   };
 
   async run(): Promise<unknown> {
