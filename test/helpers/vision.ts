@@ -2,7 +2,7 @@
  * Generated "real-looking" test images (smooth gradients, hard edges, hashed noise) from integer formulas, the same
  * as test/fixtures/vision/make_preprocess.py computes them, so that Python fixtures need not store pixels.
  */
-import type { ImageBatch } from '../../core/tensor.js';
+import type { ImageBatch, Matrix } from '../../core/tensor.js';
 
 /** uint8 H×W×C pattern `kind` 0 smooth, 1 edges + noise, 2 noisy gradient, 3 mixed (see the Python twin). */
 export function patternBytes(height: number, width: number, channels: number, kind: number): Uint8Array {
@@ -28,4 +28,25 @@ export function patternBytes(height: number, width: number, channels: number, ki
 /** The pattern as a one-image batch in [0, 1] (bytes / 255). */
 export function patternImage(height: number, width: number, channels: number, kind: number): ImageBatch {
   return { count: 1, height, width, channels, data: Float32Array.from(patternBytes(height, width, channels, kind), (v) => v / 255) };
+}
+
+/** The 32-bit hash of test/fixtures/vision/hash_features.py. */
+function hash(i: number, k: number, seed: number): number {
+  let h = (Math.imul(i, 73856093) ^ Math.imul(k, 19349663) ^ Math.imul(seed, 83492791)) >>> 0;
+  h ^= h >>> 15;
+  h = Math.imul(h, 0x2c1b3c6d) >>> 0;
+  h ^= h >>> 12;
+  h = Math.imul(h, 0x297a2d39) >>> 0;
+  h ^= h >>> 15;
+  return h >>> 0;
+}
+
+/** rows × cols float32 features identical to hash_features.py `features(rows, cols, seed)` (non-negative, correlated). */
+export function hashFeatures(rows: number, cols: number, seed: number): Matrix {
+  const u = (i: number, k: number) => (hash(i, k, seed) & 0xffff) / 65536;
+  const data = new Float32Array(rows * cols);
+  for (let i = 0; i < rows; i++) {
+    for (let k = 0; k < cols; k++) data[i * cols + k] = (u(i, k) + 0.5 * u(i, Math.floor(k / 4) + cols)) * (1 + (k % 5));
+  }
+  return { rows, cols, data };
 }
