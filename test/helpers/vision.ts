@@ -1,6 +1,7 @@
 /**
- * Generated "real-looking" test images (smooth gradients, hard edges, hashed noise) from integer formulas, the same
- * as test/fixtures/vision/make_preprocess.py computes them, so that Python fixtures need not store pixels.
+ * Generated "real-looking" test images (smooth gradients, hard edges, hashed noise) and hashed float32 features from
+ * integer formulas, the same
+ * as test/fixtures/vision/patterns.py computes them, so that Python fixtures need not store pixels.
  */
 import type { ImageBatch, Matrix } from '../../core/tensor.js';
 
@@ -30,7 +31,7 @@ export function patternImage(height: number, width: number, channels: number, ki
   return { count: 1, height, width, channels, data: Float32Array.from(patternBytes(height, width, channels, kind), (v) => v / 255) };
 }
 
-/** The 32-bit hash of test/fixtures/vision/hash_features.py. */
+/** The 32-bit hash of test/fixtures/vision/patterns.py. */
 function hash(i: number, k: number, seed: number): number {
   let h = (Math.imul(i, 73856093) ^ Math.imul(k, 19349663) ^ Math.imul(seed, 83492791)) >>> 0;
   h ^= h >>> 15;
@@ -41,7 +42,14 @@ function hash(i: number, k: number, seed: number): number {
   return h >>> 0;
 }
 
-/** rows × cols float32 features identical to hash_features.py `features(rows, cols, seed)` (non-negative, correlated). */
+/** rows × cols in [0, 1): (hash & 0xffff) / 65536, as patterns.py `uniform(rows, cols, seed)`. */
+export function hashUniform(rows: number, cols: number, seed: number): Float32Array {
+  const out = new Float32Array(rows * cols);
+  for (let i = 0; i < rows; i++) for (let k = 0; k < cols; k++) out[i * cols + k] = (hash(i, k, seed) & 0xffff) / 65536;
+  return out;
+}
+
+/** rows × cols float32 features identical to patterns.py `features(rows, cols, seed)` (non-negative, correlated). */
 export function hashFeatures(rows: number, cols: number, seed: number): Matrix {
   const u = (i: number, k: number) => (hash(i, k, seed) & 0xffff) / 65536;
   const data = new Float32Array(rows * cols);
