@@ -194,16 +194,18 @@ function sortDescending(d: Float64Array, v: Float64Array, n: number): SymmetricE
 
 /**
  * Eigenvalues only of a symmetric n × n matrix (row-major, symmetrised as (A + Aᵀ)/2), largest first: Householder
- * tridiagonalisation applied as rank-2 updates of contiguous rows (≈ 4n³/3 flops, no transform accumulated), then
- * the implicit QL iteration without vectors (O(n²)). Several times faster than `symmetricEigen` at n ≥ 500.
+ * tridiagonalisation as rank-2 updates of the lower triangle's contiguous rows (≈ 4n³/3 flops, no transform
+ * accumulated), then the implicit QL iteration without vectors (O(n²)): about 10× faster than `symmetricEigen` at
+ * n = 1000. Plain JS: the Householder steps are matrix–vector work that ONNX Runtime calls would not speed up.
  */
 export function symmetricEigenvalues(a: ArrayLike<number>, n: number): Float64Array {
   if (!Number.isInteger(n) || n < 0 || a.length !== n * n) {
     throw new RangeError(`symmetricEigenvalues: expected ${n}×${n} = ${n * n} values, got ${a.length}`);
   }
+  // Only the lower triangle (j ≤ i) of s is used: half the memory traffic and 2/3 of the flops of a full update.
   const s = new Float64Array(n * n);
   for (let i = 0; i < n; i++) {
-    for (let j = 0; j < n; j++) {
+    for (let j = 0; j <= i; j++) {
       const value = 0.5 * (a[i * n + j]! + a[j * n + i]!);
       if (!Number.isFinite(value)) throw new RangeError(`symmetricEigenvalues: entry (${i}, ${j}) is not finite`);
       s[i * n + j] = value;
@@ -217,39 +219,46 @@ export function symmetricEigenvalues(a: ArrayLike<number>, n: number): Float64Ar
   for (let k = 0; k < n - 1; k++) {
     d[k] = s[k * n + k]!;
     const m = n - k - 1;
-    const x = k * n + k + 1;
+    // x = column k below the diagonal.
     let norm = 0;
-    for (let j = 0; j < m; j++) norm += s[x + j]! * s[x + j]!;
+    for (let j = 0; j < m; j++) norm += s[(k + 1 + j) * n + k]! ** 2;
     norm = Math.sqrt(norm);
+    const x0 = s[(k + 1) * n + k]!;
     if (m === 1 || norm === 0) {
-      e[k + 1] = s[x]!;
+      e[k + 1] = x0;
       continue;
     }
-    const alpha = s[x]! > 0 ? -norm : norm;
+    const alpha = x0 > 0 ? -norm : norm;
     let vtv = 0;
     for (let j = 0; j < m; j++) {
-      v[j] = s[x + j]! - (j === 0 ? alpha : 0);
+      v[j] = s[(k + 1 + j) * n + k]! - (j === 0 ? alpha : 0);
       vtv += v[j]! * v[j]!;
     }
     e[k + 1] = alpha;
     const beta = 2 / vtv;
     // The trailing block S ← H S H, H = I − β v vᵀ, as S − v wᵀ − w vᵀ with p = β S v, w = p − (β/2)(vᵀp) v.
     const base = (k + 1) * n + k + 1;
-    let vtp = 0;
+    p.fill(0, 0, m);
     for (let i = 0; i < m; i++) {
       const row = base + i * n;
-      let sum = 0;
-      for (let j = 0; j < m; j++) sum += s[row + j]! * v[j]!;
-      p[i] = beta * sum;
-      vtp += v[i]! * p[i]!;
+      const vi = v[i]!;
+      let sum = s[row + i]! * vi;
+      for (let j = 0; j < i; j++) {
+        const sij = s[row + j]!;
+        sum += sij * v[j]!;
+        p[j]! += sij * vi;
+      }
+      p[i]! += sum;
     }
+    let vtp = 0;
+    for (let i = 0; i < m; i++) vtp += v[i]! * (p[i]! *= beta);
     const half = 0.5 * beta * vtp;
     for (let i = 0; i < m; i++) p[i]! -= half * v[i]!;
     for (let i = 0; i < m; i++) {
       const row = base + i * n;
       const vi = v[i]!;
       const wi = p[i]!;
-      for (let j = 0; j < m; j++) s[row + j]! -= vi * p[j]! + wi * v[j]!;
+      for (let j = 0; j <= i; j++) s[row + j]! -= vi * p[j]! + wi * v[j]!;
     }
   }
   if (n > 0) {

@@ -76,7 +76,7 @@ describe('feature-network inputs against torchvision / PIL (test/fixtures/vision
     });
 
     if (c.channels === 3) {
-      it(`${c.name}: 425 × 425 PixCorr/SSIM images (PIL default filter; tensor bilinear) within 1e-4`, async () => {
+      it(`${c.name}: 425-pixel PixCorr/SSIM images (PIL default filter 425²; tensor bilinear Resize(425)) within 1e-4`, async () => {
         for (const convention of ['brain-diffuser', 'mindeye'] as const) {
           const out = await pixelMetricImages(images, convention);
           // The fixture is NCHW: compare through a transposed copy.
