@@ -15,3 +15,6 @@ export { readMatrix, writeMatrix } from './cache.js';
 export { readNpy, writeNpy } from './io/npy.js';
 /** The neural training core: layers with PyTorch semantics, losses, and `neuralMapperFactory` for a whole mapper. */
 export * from './training/index.js';
+/** Feature-network metric numerics: paper-exact network inputs, Fréchet distance (FID), LPIPS. */
+export * from './vision/index.js';
+export { bootstrapSetInterval, type BootstrapOptions, type MeanInterval } from './stats.js';

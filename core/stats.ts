@@ -89,6 +89,36 @@ export function permutationTest(
   return { meanDifference: observed, pValue: (1 + extreme) / (permutations + 1) };
 }
 
+/**
+ * Percentile bootstrap interval of a set-level metric (one value for the whole test set, e.g. FID): resample the
+ * n items with replacement (the same indices for reconstructions and ground truth, so pairs stay together),
+ * recompute the metric on each resample with `compute(indices)`, and take the (1 − level)/2 and (1 + level)/2
+ * quantiles of the recomputed values. `value` is `compute` on the items as given. Costs `resamples` + 1 evaluations,
+ * so set-level metrics use far fewer resamples than per-item means (default 100).
+ */
+export async function bootstrapSetInterval(
+  n: number,
+  compute: (indices: Int32Array) => number | Promise<number>,
+  options: BootstrapOptions,
+): Promise<MeanInterval> {
+  const resamples = options.resamples ?? 100;
+  const level = options.level ?? 0.95;
+  if (!(Number.isInteger(n) && n >= 1) || !(resamples >= 1) || !(level > 0 && level < 1)) {
+    throw new RangeError(`bootstrap needs n ≥ 1, resamples ≥ 1 and 0 < level < 1 (got ${n}, ${resamples}, ${level})`);
+  }
+  const value = await compute(Int32Array.from({ length: n }, (_, i) => i));
+  const rng = new Rng(options.seed);
+  const values = new Float64Array(resamples);
+  for (let r = 0; r < resamples; r++) {
+    const indices = new Int32Array(n);
+    for (let k = 0; k < n; k++) indices[k] = rng.int(n);
+    values[r] = await compute(indices);
+  }
+  const sorted = finiteValues(values, 'bootstrap values').sort();
+  const tail = (1 - level) / 2;
+  return { mean: value, low: quantileSorted(sorted, tail), high: quantileSorted(sorted, 1 - tail) };
+}
+
 /** Linear-interpolated quantile of sorted values (numpy's default method). */
 export function quantileSorted(sorted: ArrayLike<number>, q: number): number {
   const h = (sorted.length - 1) * q;

@@ -25,6 +25,19 @@ export function unitCenteredRows(m: Matrix): Float64Array {
   return out;
 }
 
+/** Each row divided by its Euclidean norm (cosine similarity is then a dot product); an all-zero row becomes NaN. */
+export function unitRows(m: Matrix): Float64Array {
+  const out = new Float64Array(m.rows * m.cols);
+  for (let i = 0; i < m.rows; i++) {
+    const offset = i * m.cols;
+    let squares = 0;
+    for (let k = 0; k < m.cols; k++) squares += m.data[offset + k]! ** 2;
+    const scale = squares > 0 ? 1 / Math.sqrt(squares) : Number.NaN;
+    for (let k = 0; k < m.cols; k++) out[offset + k] = m.data[offset + k]! * scale;
+  }
+  return out;
+}
+
 /** Dot product of row i of `a` and row j of `b` (both `cols` wide), unrolled by four. */
 export function rowDot(a: Float64Array, i: number, b: Float64Array, j: number, cols: number): number {
   let ai = i * cols;

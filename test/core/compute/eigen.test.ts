@@ -165,3 +165,22 @@ describe('thinQr', () => {
     expect(orthonormalityError(q, 4, 2)).toBeLessThan(1e-15);
   });
 });
+
+describe('symmetricEigenvalues (values only)', () => {
+  it('equals symmetricEigen’s values on random symmetric matrices, largest first, and a 2 × 2 by hand', async () => {
+    const { symmetricEigen, symmetricEigenvalues } = await import('../../../core/compute/eigen.js');
+    // [[2, 1], [1, 2]] has eigenvalues 3 and 1.
+    expect(Array.from(symmetricEigenvalues([2, 1, 1, 2], 2)).map((v) => Math.round(v * 1e12) / 1e12)).toEqual([3, 1]);
+    let seed = 5;
+    const random = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648) - 0.5;
+    for (const n of [0, 1, 3, 40, 120]) {
+      const a = new Float64Array(n * n);
+      for (let i = 0; i < n; i++) for (let j = 0; j <= i; j++) a[i * n + j] = a[j * n + i] = random();
+      const want = symmetricEigen(a, n).values;
+      const got = symmetricEigenvalues(a, n);
+      expect(got.length).toBe(n);
+      for (let i = 0; i < n; i++) expect(Math.abs(got[i]! - want[i]!)).toBeLessThan(1e-11);
+    }
+    expect(() => symmetricEigenvalues([1, Number.NaN, Number.NaN, 1], 2)).toThrow(/not finite/);
+  });
+});
