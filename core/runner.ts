@@ -15,7 +15,7 @@ import type {
 } from './contracts.js';
 import type { CacheOutcome } from './cache.js';
 import { pairedComparisons, type PairedComparisonRow } from './comparisons.js';
-import { readMatrix, writeMatrix } from './cache.js';
+import { cacheProducer, readMatrix, writeMatrix } from './cache.js';
 import type { Core } from './core.js';
 import { UserError } from './errors.js';
 import type { ExperimentSpec, PipelineSpec, PluginRef } from './pipeline.js';
@@ -165,6 +165,7 @@ export class ExperimentRunner {
 
   async run(spec: ExperimentSpec): Promise<ExperimentResult> {
     await this.validate(spec);
+    await this.core.cache.prepare();
     const rows: MetricRow[] = [];
     const outcomes: PipelineOutcome[] = [];
     const plan: Array<{ pipeline: PipelineSpec; subject: string }> = [];
@@ -269,7 +270,7 @@ export class ExperimentRunner {
   private async runPipeline(pipeline: PipelineSpec, subject: string, rows: MetricRow[]): Promise<PipelineOutcome> {
     const started = performance.now();
     const say = (m: string) => this.say(pipeline.name, subject, m);
-    const { registry, cache } = this.core;
+    const { registry } = this.core;
     const { provenance: datasetProvenance } = await this.dataset(pipeline.dataset);
     const prepared = await this.prepareSubject(pipeline.dataset, subject);
     const { data } = prepared;
@@ -296,16 +297,17 @@ export class ExperimentRunner {
       provenance.push(mapperProvenance);
       const factory = registry.factory('mapper', ref.id);
       const description = {
-        dataset: { id: pipeline.dataset.id, options: datasetProvenance.options, version: datasetProvenance.version },
+        dataset: { id: pipeline.dataset.id, options: datasetProvenance.options, version: datasetProvenance.version, code: datasetProvenance.code },
         subject,
         preprocessing: PREPROCESSING_ID,
-        generator: { id: pipeline.generator.id, options: generator.provenance.options, version: generator.provenance.version },
+        generator: { id: pipeline.generator.id, options: generator.provenance.options, version: generator.provenance.version, code: generator.provenance.code },
         space: space.name,
-        mapper: { id: ref.id, options, version: mapperProvenance.version, plugin: mapperProvenance.plugin },
+        mapper: { id: ref.id, options, version: mapperProvenance.version, plugin: mapperProvenance.plugin, code: mapperProvenance.code },
         seed: pipeline.seed,
         package: PACKAGE_VERSION,
       };
       const services = this.core.container.get<PluginServices>(TOKENS.Services);
+      const cache = this.core.cache.forProducer(cacheProducer(mapperProvenance));
       const fit = await cache.getOrBuild<FittedMapper>(
         'mappers',
         description,
