@@ -187,7 +187,7 @@ export class ArtifactCache {
    */
   async clean(request: CleanRequest = {}): Promise<{ entries: number; orphans: number; bytes: number }> {
     const listing = await this.list();
-    const kinds = await this.kinds();
+    const kinds = [...new Set(listing.entries.map((e) => e.kind))];
     if (request.kind !== undefined && !kinds.includes(request.kind)) {
       throw new UserError(`the cache holds no entries of kind '${request.kind}' (it has: ${kinds.join(', ') || 'none'})`, this.dir!);
     }

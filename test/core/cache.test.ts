@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ArtifactCache, contentKey, readMatrix, writeMatrix, type CacheProducer } from '../../core/cache.js';
 import { UserError } from '../../core/errors.js';
+import { parseAge } from '../../cli/commands/cache/clean.js';
 import type { Logger } from '../../core/logging.js';
 import { matrix, type Matrix } from '../../core/tensor.js';
 
@@ -112,9 +113,16 @@ describe('ArtifactCache producers', () => {
     expect(await cache.clean({ kind: 'mappers', before: Date.now() - 3600e3 })).toMatchObject({ entries: 0 });
     expect(await cache.clean({ kind: 'mappers' })).toMatchObject({ entries: 1, bytes: mapper.bytes });
     expect((await cache.list()).entries.map((e) => e.kind)).toEqual(['datasets']);
-    await expect(cache.clean({ kind: 'mapper' })).rejects.toThrow(/holds no entries of kind 'mapper' \(it has: datasets, mappers\)/);
+    await expect(cache.clean({ kind: 'mapper' })).rejects.toThrow(/holds no entries of kind 'mapper' \(it has: datasets\)/);
     await cache.clean();
     expect((await cache.list()).entries).toEqual([]);
+  });
+});
+
+describe('cache clean --older-than', () => {
+  it('reads ages in minutes, hours, days and weeks, and refuses anything else', () => {
+    expect([parseAge('30m'), parseAge('12h'), parseAge('7d'), parseAge('2w')]).toEqual([30 * 60e3, 12 * 3600e3, 7 * 86400e3, 14 * 86400e3]);
+    expect(() => parseAge('soon')).toThrow("--older-than: expected an age such as 30m, 12h, 7d or 2w, got 'soon'");
   });
 });
 
