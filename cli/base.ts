@@ -3,7 +3,7 @@
  * exit-code contract (0 success, 1 user error with one clear line, 2 internal error; stack only with --verbose).
  */
 import { Command, Flags, type Interfaces } from '@oclif/core';
-import { resolveConfig } from '../core/config.js';
+import { resolveConfig, type CoreConfig } from '../core/config.js';
 import type { Core } from '../core/core.js';
 import type { Linalg } from '../core/compute/linalg.js';
 import { describeTensorflowBackend, resolveTfBackendPreference, tensorflowAvailability } from '../core/compute/tfjs.js';
@@ -43,16 +43,21 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     this.flags = flags as BaseFlags<T>;
   }
 
-  /** Builds the core (container, plugins, cache) from the flags and the config file. */
-  protected async core(): Promise<Core> {
-    const verbose = this.flags.verbose;
-    const config = resolveConfig({
+  /** The run configuration from the flags and the config file. */
+  protected coreConfig(): CoreConfig {
+    return resolveConfig({
       cacheDir: this.flags['cache-dir'],
       noCache: this.flags['no-cache'],
       plugins: this.flags.plugin,
       backend: this.flags.backend,
-      verbose,
+      verbose: this.flags.verbose,
     });
+  }
+
+  /** Builds the core (container, plugins, cache) from the flags and the config file. */
+  protected async core(): Promise<Core> {
+    const verbose = this.flags.verbose;
+    const config = this.coreConfig();
     // Imported here, not at the top: oclif loads every command module at start, and these load the plugin machinery.
     const [{ createCore }, bars] = await Promise.all([import('../core/core.js'), import('./progress-bars.js')]);
     // Logs and progress go to stderr whether or not --json is given: stdout holds only the result.

@@ -1,5 +1,6 @@
 /** The shared body of `run` and `compare`: run an experiment, print the table, write the report. */
-import { join, resolve } from 'node:path';
+import { rmdir } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import type { Command } from '@oclif/core';
 import type { ExperimentSpec } from '../core/pipeline.js';
 import { BaseCommand } from './base.js';
@@ -12,14 +13,29 @@ function timestamp(): string {
 export abstract class ExperimentCommand<T extends typeof Command> extends BaseCommand<T> {
   protected async runExperiment(
     spec: ExperimentSpec,
-    out: string | undefined,
+    output: { out?: string; force?: boolean },
     gridItems: number,
     display: { long: boolean } = { long: false },
   ): Promise<unknown> {
     // The runner and the report (sharp, the metrics) load when a run starts, not with every command.
-    const [{ prepareOutputDir, resultToJson, writeReport }, { ExperimentRunner }] = await Promise.all([import('../core/report.js'), import('../core/runner.js')]);
-    const outDir = resolve(out ?? join('neurodecode-results', timestamp()));
-    await prepareOutputDir(outDir);
+    const { createUniqueOutputDir, prepareOutputDir } = await import('../core/report.js');
+    let outDir: string;
+    if (output.out === undefined) {
+      outDir = await createUniqueOutputDir(resolve('neurodecode-results'), timestamp());
+    } else {
+      outDir = resolve(output.out);
+      await prepareOutputDir(outDir, { force: output.force });
+    }
+    try {
+      return await this.runInto(outDir, spec, gridItems, display);
+    } catch (error) {
+      if (output.out === undefined) await rmdir(outDir).catch(() => {}); // a failed run leaves no empty folder behind (only if empty)
+      throw error;
+    }
+  }
+
+  private async runInto(outDir: string, spec: ExperimentSpec, gridItems: number, display: { long: boolean }): Promise<unknown> {
+    const [{ resultToJson, writeReport }, { ExperimentRunner }] = await Promise.all([import('../core/report.js'), import('../core/runner.js')]);
     const core = await this.core();
     this.info(this.describeCompute(core));
     const runner = new ExperimentRunner(core, {

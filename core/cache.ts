@@ -1,25 +1,83 @@
 /**
- * Content-addressed artifact cache. An entry is a folder named by the hash of everything that produced it,
- * written atomically (filled under a temporary name, then renamed) and sealed with a list of its files' sizes
- * and SHA-256 digests. Reading verifies the seal: a truncated or altered entry is reported, removed and rebuilt,
- * never trusted.
+ * Content-addressed artifact cache. An entry is a folder `<kind>/<key>` named by the hash of everything that
+ * produced it, written atomically (filled under a temporary name, then renamed) and sealed with a list of its
+ * files' sizes and SHA-256 digests. Reading verifies the seal: a truncated or altered entry is reported, removed
+ * and rebuilt, never trusted. The seal also says which plugin produced the entry and when (`cache ls`).
  */
 import { createHash } from 'node:crypto';
 import { createReadStream, existsSync } from 'node:fs';
-import { readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { readdir, readFile, rm, stat, statfs, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { UserError } from './errors.js';
 import type { Logger } from './logging.js';
-import { writeDirAtomic } from './io/atomic.js';
+import { findOrphans, writeDirAtomic } from './io/atomic.js';
+import { ensureFolder, rethrowFileSystemError } from './io/folders.js';
 import { readNpy, writeNpy } from './io/npy.js';
+import type { Provenance } from './registry.js';
 import type { Matrix } from './tensor.js';
 
 const SEAL = 'sealed.json';
+/** Below this much free space at start, a run warns (a full disk fails later, with a UserError naming the path). */
+const LOW_SPACE_BYTES = 1e9;
+
+/** The plugin that produced an entry; its version and code digest are part of the entry's key. */
+export interface CacheProducer {
+  kind: string;
+  id: string;
+  plugin: string;
+  version: string;
+  code?: string;
+}
+
+export function cacheProducer(provenance: Provenance): CacheProducer {
+  const { kind, id, plugin, version, code } = provenance;
+  return { kind, id, plugin, version, ...(code ? { code } : {}) };
+}
 
 interface Seal {
   kind: string;
   key: string;
   description: string;
+  producer?: CacheProducer;
+  /** ISO time the entry was written. */
+  created?: string;
   files: Record<string, { size: number; sha256: string }>;
+}
+
+/** One entry as `cache ls` shows it. */
+export interface CacheEntryInfo {
+  kind: string;
+  key: string;
+  bytes: number;
+  created: string;
+  producer?: CacheProducer;
+  /** Why the entry would not be served (no seal: an interrupted write from before temporaries were used). */
+  problem?: string;
+}
+
+export interface CacheListing {
+  dir: string;
+  entries: CacheEntryInfo[];
+  orphans: Array<{ path: string; bytes: number; reason: string }>;
+  bytes: number;
+}
+
+export interface CleanRequest {
+  /** Only entries of this kind (`mappers`, `predictions`, `datasets`). */
+  kind?: string;
+  /** Only entries written before this time (ms since the epoch). */
+  before?: number;
+  /** Only orphaned temporaries, no entry. */
+  orphansOnly?: boolean;
+}
+
+async function folderBytes(path: string): Promise<number> {
+  const info = await stat(path).catch(() => undefined);
+  if (!info) return 0;
+  if (!info.isDirectory()) return info.size;
+  let total = 0;
+  for (const name of await readdir(path).catch(() => [] as string[])) total += await folderBytes(join(path, name));
+  return total;
 }
 
 /** Canonical JSON (sorted keys) so that equal descriptions hash equally. */
@@ -49,10 +107,96 @@ export class ArtifactCache {
     /** Root folder, or null when caching is off (`--no-cache`). */
     readonly dir: string | null,
     private readonly log: Logger,
+    /** Added to every description (so to every key) and recorded in every seal. */
+    readonly producer?: CacheProducer,
   ) {}
 
   get enabled(): boolean {
     return this.dir !== null;
+  }
+
+  /** The same cache, keying and labelling what it stores as made by `producer`. */
+  forProducer(producer: CacheProducer): ArtifactCache {
+    return new ArtifactCache(this.dir, this.log, producer);
+  }
+
+  /**
+   * Checks, before any long step, that the cache folder can be created and written (a file in the way, a
+   * read-only or pseudo file system: a UserError naming the path), and removes the temporaries that interrupted
+   * writers left behind.
+   */
+  async prepare(): Promise<void> {
+    if (!this.enabled) return;
+    const dir = await ensureFolder(this.dir!);
+    const probe = join(dir, `.write-check-${process.pid}`);
+    try {
+      await writeFile(probe, '');
+    } catch (error) {
+      rethrowFileSystemError(error, 'write to the cache folder (choose another with --cache-dir, or --no-cache)', dir);
+    } finally {
+      await rm(probe, { force: true });
+    }
+    const space = await statfs(dir).catch(() => undefined);
+    if (space && space.bavail * space.bsize < LOW_SPACE_BYTES) {
+      this.log.warn(`cache: only ${formatBytes(space.bavail * space.bsize)} free in ${dir}; fitted models and prepared datasets may not fit`);
+    }
+    const removed = await this.removeOrphans();
+    if (removed.count > 0) this.log.info(`cache: removed ${removed.count} temporary folders left by interrupted runs (${formatBytes(removed.bytes)})`);
+  }
+
+  private async kinds(): Promise<string[]> {
+    const names = await readdir(this.dir!, { withFileTypes: true }).catch(() => []);
+    return names.filter((d) => d.isDirectory() && !d.name.startsWith('.')).map((d) => d.name).sort();
+  }
+
+  private async orphans(): Promise<CacheListing['orphans']> {
+    const out: CacheListing['orphans'] = [];
+    for (const kind of await this.kinds()) {
+      for (const o of await findOrphans(join(this.dir!, kind))) out.push({ ...o, bytes: await folderBytes(o.path) });
+    }
+    return out;
+  }
+
+  private async removeOrphans(): Promise<{ count: number; bytes: number }> {
+    const orphans = await this.orphans();
+    for (const o of orphans) await rm(o.path, { recursive: true, force: true });
+    return { count: orphans.length, bytes: orphans.reduce((a, o) => a + o.bytes, 0) };
+  }
+
+  /** Every entry with its size, producer and date, and the orphaned temporaries (`neurodecode cache ls`). */
+  async list(): Promise<CacheListing> {
+    if (!this.enabled) throw new Error('internal: listing a disabled cache');
+    const entries: CacheEntryInfo[] = [];
+    for (const kind of await this.kinds()) {
+      const names = await readdir(join(this.dir!, kind)).catch(() => [] as string[]);
+      for (const key of names.filter((n) => !n.startsWith('.')).sort()) {
+        const dir = this.entryDir(kind, key);
+        const seal = await readFile(join(dir, SEAL), 'utf8').then((t) => JSON.parse(t) as Seal, () => undefined);
+        const created = seal?.created ?? new Date((await stat(dir)).mtimeMs).toISOString();
+        entries.push({ kind, key, bytes: await folderBytes(dir), created, ...(seal?.producer ? { producer: seal.producer } : {}), ...(seal ? {} : { problem: 'no seal' }) });
+      }
+    }
+    const orphans = await this.orphans();
+    const bytes = entries.reduce((a, e) => a + e.bytes, 0) + orphans.reduce((a, o) => a + o.bytes, 0);
+    return { dir: this.dir!, entries, orphans, bytes };
+  }
+
+  /**
+   * Removes the entries `request` selects (all by default) and every orphaned temporary. Safe beside a running
+   * process: an entry removed under a reader fails its seal check there and is rebuilt.
+   */
+  async clean(request: CleanRequest = {}): Promise<{ entries: number; orphans: number; bytes: number }> {
+    const listing = await this.list();
+    const kinds = [...new Set(listing.entries.map((e) => e.kind))];
+    if (request.kind !== undefined && !kinds.includes(request.kind)) {
+      throw new UserError(`the cache holds no entries of kind '${request.kind}' (it has: ${kinds.join(', ') || 'none'})`, this.dir!);
+    }
+    const selected = request.orphansOnly
+      ? []
+      : listing.entries.filter((e) => (request.kind === undefined || e.kind === request.kind) && (request.before === undefined || Date.parse(e.created) < request.before));
+    for (const e of selected) await rm(this.entryDir(e.kind, e.key), { recursive: true, force: true });
+    const orphans = await this.removeOrphans();
+    return { entries: selected.length, orphans: orphans.count, bytes: selected.reduce((a, e) => a + e.bytes, 0) + orphans.bytes };
   }
 
   private entryDir(kind: string, key: string): string {
@@ -69,6 +213,7 @@ export class ArtifactCache {
     io: { read: (dir: string) => Promise<T>; write: (dir: string, value: T) => Promise<void> },
     build: () => Promise<T>,
   ): Promise<{ value: T; outcome: CacheOutcome; key: string }> {
+    if (this.producer) description = { ...(description as object), producer: this.producer };
     const key = contentKey(description);
     if (!this.enabled) return { value: await build(), outcome: 'disabled', key };
     const dir = this.entryDir(kind, key);
@@ -103,12 +248,12 @@ export class ArtifactCache {
           if ((await stat(p)).isDirectory()) continue;
           files[name] = { size: (await stat(p)).size, sha256: await sha256File(p) };
         }
-        const seal: Seal = { kind, key, description: canonicalJson(description), files };
+        const seal: Seal = { kind, key, description: canonicalJson(description), producer: this.producer, created: new Date().toISOString(), files };
         await writeFile(join(tmp, SEAL), JSON.stringify(seal, null, 1));
       });
     } catch (error) {
       // Another process may have stored the same entry first: that is fine.
-      if (!existsSync(join(dir, SEAL))) throw error;
+      if (!existsSync(join(dir, SEAL))) rethrowFileSystemError(error, `store the cache entry ${kind}/${key}`, dir);
     }
   }
 
@@ -129,6 +274,17 @@ export class ArtifactCache {
     }
     return undefined;
   }
+}
+
+export function formatBytes(bytes: number): string {
+  const units = ['B', 'kB', 'MB', 'GB', 'TB'];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1000 && unit < units.length - 1) {
+    value /= 1000;
+    unit++;
+  }
+  return `${unit === 0 ? value : value.toFixed(1)} ${units[unit]}`;
 }
 
 /** Matrices in cache entries and saved models are .npy files, readable by NumPy. */

@@ -8,6 +8,7 @@ import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { UserError } from './errors.js';
+import { lazyCodeDigest } from './plugin-digest.js';
 import { importExternal } from './plugin-import.js';
 import type { PluginRegistry, PluginSource } from './registry.js';
 
@@ -52,7 +53,7 @@ export async function loadBuiltinPlugins(registry: PluginRegistry): Promise<Plug
       const entry = entryIn(join(base, name));
       if (!entry) continue;
       const source = `built-in:${folder}/${name}`;
-      loaded.push(registry.add(await importPlugin(entry, source), source, true));
+      loaded.push(registry.add(await importPlugin(entry, source), source, true, lazyCodeDigest(entry, join(base, name))));
     }
   }
   return loaded;
@@ -98,5 +99,5 @@ export async function loadExternalPlugin(registry: PluginRegistry, spec: string,
       throw new UserError(`plugin '${spec}' is neither a path nor an installed npm package (looked from ${cwd}; try npm install ${spec})`, spec);
     }
   }
-  return registry.add(await importPlugin(entry, spec, { root }), spec, false);
+  return registry.add(await importPlugin(entry, spec, { root }), spec, false, lazyCodeDigest(entry, root));
 }

@@ -14,6 +14,7 @@ import {
   type PluginModule,
   type PluginRegistrar,
 } from './contracts.js';
+import { cacheProducer } from './cache.js';
 import { UserError } from './errors.js';
 import { callPlugin, guardPlugin } from './plugin-guard.js';
 import type { PluginServices } from './services.js';
@@ -25,6 +26,8 @@ export interface PluginSource {
   /** Where it came from: `built-in:plugins/ridge`, a path, or an npm package name. */
   source: string;
   builtin: boolean;
+  /** The digest of the plugin's code (core/plugin-digest.ts), computed on first use; absent for in-memory modules. */
+  codeDigest?: () => string;
 }
 
 export interface RegisteredContribution {
@@ -39,6 +42,8 @@ export interface Provenance {
   plugin: string;
   version: string;
   source: string;
+  /** Digest of the plugin's code: cache entries are keyed on it, so that edited code is never served stale results. */
+  code?: string;
   options: Record<string, unknown>;
 }
 
@@ -97,7 +102,7 @@ export class PluginRegistry {
   constructor(private readonly container: Container) {}
 
   /** Validates and registers a plugin module; errors name the plugin source. */
-  add(candidate: unknown, source: string, builtin: boolean): PluginSource {
+  add(candidate: unknown, source: string, builtin: boolean, codeDigest?: () => string): PluginSource {
     const module = candidate as Partial<PluginModule> | undefined;
     if (!module || typeof module.register !== 'function' || module.manifest === undefined) {
       throw new UserError('not a neurodecode plugin: it must export `manifest` and a `register` function', source);
@@ -105,7 +110,7 @@ export class PluginRegistry {
     // Built-in manifests and schemas are checked by their tests (builtin-plugins.test.ts), not at every start.
     const manifest = builtin ? (module.manifest as PluginManifest) : validateWithSchema<PluginManifest>(manifestSchema, module.manifest, `${source}: manifest`);
     checkApiVersion(manifest, source);
-    const plugin: PluginSource = { manifest, source, builtin };
+    const plugin: PluginSource = { manifest, source, builtin, ...(codeDigest ? { codeDigest } : {}) };
 
     const declared = new Map<string, Contribution>();
     for (const c of manifest.provides) {
@@ -208,13 +213,17 @@ export class PluginRegistry {
     options: unknown,
   ): Promise<{ instance: Awaited<ReturnType<FactoryOfKind[K]['create']>>; provenance: Provenance }> {
     const resolved = this.resolveOptions(kind, id, options);
-    const services = this.container.get<PluginServices>(TOKENS.Services);
+    const provenance = this.provenance(kind, id, resolved);
+    const shared = this.container.get<PluginServices>(TOKENS.Services);
+    // What a plugin caches itself (a dataset's prepared arrays) is keyed on its code and version too.
+    const services: PluginServices = shared.cache ? { ...shared, cache: shared.cache.forProducer(cacheProducer(provenance)) } : shared;
     const instance = (await this.factory(kind, id).create(resolved, services)) as Awaited<ReturnType<FactoryOfKind[K]['create']>>;
-    return { instance, provenance: this.provenance(kind, id, resolved) };
+    return { instance, provenance };
   }
 
   provenance(kind: PluginKind, id: string, options: Record<string, unknown>): Provenance {
     const { plugin } = this.get(kind, id);
-    return { kind, id, plugin: plugin.manifest.name, version: plugin.manifest.version, source: plugin.source, options };
+    const code = plugin.codeDigest?.();
+    return { kind, id, plugin: plugin.manifest.name, version: plugin.manifest.version, source: plugin.source, ...(code ? { code } : {}), options };
   }
 }

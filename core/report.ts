@@ -3,10 +3,12 @@
  * (one row per pipeline × subject × target × metric) and a PNG grid of ground truth vs reconstructions.
  * Every file is written atomically.
  */
-import { access, constants, mkdir } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { UserError } from './errors.js';
 import { writeFileAtomic } from './io/atomic.js';
+import { ensureFolder, rethrowFileSystemError } from './io/folders.js';
 import { writeImageGrid } from './io/png.js';
 import type { ExperimentResult, MetricRow } from './runner.js';
 import { takeImages } from './tensor.js';
@@ -18,13 +20,54 @@ export interface WrittenReport {
   gridColumns: string[];
 }
 
-/** Creates (or checks) the output folder first, so an unwritable one fails before any long computation. */
-export async function prepareOutputDir(dir: string): Promise<void> {
+/** Fails now, not after the computation, when files cannot be written into `dir`. */
+async function checkWritable(dir: string): Promise<void> {
+  const probe = join(dir, `.write-check-${process.pid}`);
   try {
-    await mkdir(dir, { recursive: true });
-    await access(dir, constants.W_OK);
+    await writeFile(probe, '');
   } catch (error) {
-    throw new UserError(`cannot write to the output folder (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`, dir);
+    rethrowFileSystemError(error, 'write to the output folder', dir);
+  } finally {
+    await rm(probe, { force: true });
+  }
+}
+
+/**
+ * The output folder `-o` names, checked before any long computation: created when missing, used when empty.
+ * A folder with files is refused (its old results would mix with the new ones) unless `force`, which empties
+ * it first — and only when it holds earlier results (results.json), so that a mistyped `-o ~` deletes nothing.
+ */
+export async function prepareOutputDir(dir: string, options: { force?: boolean } = {}): Promise<void> {
+  await ensureFolder(dir);
+  const present = await readdir(dir);
+  if (present.length > 0) {
+    if (!options.force) {
+      throw new UserError(`the output folder is not empty (${present.length} entries): choose a new one, or pass --force to empty it first`, dir);
+    }
+    if (!existsSync(join(dir, 'results.json'))) {
+      throw new UserError('--force empties only a folder of earlier results (one with results.json); this one has none: choose another folder', dir);
+    }
+    for (const name of present) await rm(join(dir, name), { recursive: true, force: true });
+  }
+  await checkWritable(dir);
+}
+
+/**
+ * A new folder `<parent>/<stem>` for one run, created exclusively: when another run took the name (two runs
+ * started in the same second), `<stem>-2`, `<stem>-3`… so that no run writes into another's folder.
+ */
+export async function createUniqueOutputDir(parent: string, stem: string): Promise<string> {
+  await ensureFolder(parent);
+  for (let n = 1; ; n++) {
+    const dir = join(parent, n === 1 ? stem : `${stem}-${n}`);
+    try {
+      await mkdir(dir); // not recursive: fails with EEXIST when the name is taken
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'EEXIST' && n < 1000) continue;
+      rethrowFileSystemError(error, 'create the output folder', dir);
+    }
+    await checkWritable(dir);
+    return dir;
   }
 }
 
@@ -54,7 +97,15 @@ export function resultToJson(result: ExperimentResult): unknown {
 }
 
 export async function writeReport(result: ExperimentResult, dir: string, options: { gridItems: number }): Promise<WrittenReport> {
-  await prepareOutputDir(dir);
+  try {
+    return await writeReportFiles(result, dir, options);
+  } catch (error) {
+    rethrowFileSystemError(error, 'write the results', dir);
+  }
+}
+
+async function writeReportFiles(result: ExperimentResult, dir: string, options: { gridItems: number }): Promise<WrittenReport> {
+  await ensureFolder(dir);
   const files: string[] = [];
   const json = join(dir, 'results.json');
   await writeFileAtomic(json, `${JSON.stringify(resultToJson(result), null, 1)}\n`);

@@ -17,7 +17,7 @@ import type {
 } from './contracts.js';
 import type { CacheOutcome } from './cache.js';
 import { pairedComparisons, type PairedComparisonRow } from './comparisons.js';
-import { readMatrix, writeMatrix } from './cache.js';
+import { cacheProducer, readMatrix, writeMatrix } from './cache.js';
 import type { Core } from './core.js';
 import { UserError } from './errors.js';
 import { checkMapperSpaces, type ExperimentSpec, type PipelineSpec, type PluginRef } from './pipeline.js';
@@ -220,6 +220,7 @@ export class ExperimentRunner {
   async run(input: ExperimentSpec): Promise<ExperimentResult> {
     const spec = this.withAbsolutePaths(input);
     await this.validate(spec);
+    await this.core.cache.prepare();
     const rows: MetricRow[] = [];
     const outcomes: PipelineOutcome[] = [];
     const plan: Array<{ pipeline: PipelineSpec; subject: string }> = [];
@@ -332,7 +333,7 @@ export class ExperimentRunner {
   private async runPipeline(pipeline: PipelineSpec, subject: string, rows: MetricRow[]): Promise<PipelineOutcome> {
     const started = performance.now();
     const say = (m: string) => this.say(pipeline.name, subject, m);
-    const { registry, cache } = this.core;
+    const { registry } = this.core;
     const { provenance: datasetProvenance } = await this.dataset(pipeline.dataset);
     // One line per stage, so that a log shows where a run is (steps shared with an earlier pipeline say nothing).
     if (!this.subjects.has(subjectKey(pipeline.dataset, subject))) say(`loading ${pipeline.dataset.id} data`);
@@ -369,16 +370,17 @@ export class ExperimentRunner {
       provenance.push(mapperProvenance);
       const factory = registry.factory('mapper', ref.id);
       const description = {
-        dataset: { id: pipeline.dataset.id, options: datasetProvenance.options, version: datasetProvenance.version },
+        dataset: { id: pipeline.dataset.id, options: datasetProvenance.options, version: datasetProvenance.version, code: datasetProvenance.code },
         subject,
         preprocessing: PREPROCESSING_ID,
-        generator: { id: pipeline.generator.id, options: generator.provenance.options, version: generator.provenance.version },
+        generator: { id: pipeline.generator.id, options: generator.provenance.options, version: generator.provenance.version, code: generator.provenance.code },
         space: space.name,
-        mapper: { id: ref.id, options, version: mapperProvenance.version, plugin: mapperProvenance.plugin },
+        mapper: { id: ref.id, options, version: mapperProvenance.version, plugin: mapperProvenance.plugin, code: mapperProvenance.code },
         seed: pipeline.seed,
         package: PACKAGE_VERSION,
       };
       const services = this.core.container.get<PluginServices>(TOKENS.Services);
+      const cache = this.core.cache.forProducer(cacheProducer(mapperProvenance));
       const fit = await cache.getOrBuild<FittedMapper>(
         'mappers',
         description,

@@ -1,5 +1,7 @@
 /** The command map (oclif explicit strategy): command id → class. */
 import Bench from './bench.js';
+import CacheClean from './cache/clean.js';
+import CacheLs from './cache/ls.js';
 import Compare from './compare.js';
 import DatasetsInspect from './datasets/inspect.js';
 import ModelsCheck from './models/check.js';
@@ -17,4 +19,6 @@ export const COMMANDS = {
   'datasets:inspect': DatasetsInspect,
   'models:list': ModelsList,
   'models:check': ModelsCheck,
+  'cache:ls': CacheLs,
+  'cache:clean': CacheClean,
 };

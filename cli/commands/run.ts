@@ -13,7 +13,8 @@ export default class Run extends ExperimentCommand<typeof Run> {
   static override flags = {
     pipeline: Flags.string({ char: 'p', description: 'pipeline or experiment JSON file' }),
     subject: Flags.string({ char: 's', description: 'subject(s) to run, overriding the file; repeatable', multiple: true }),
-    out: Flags.string({ char: 'o', description: 'output folder (default: neurodecode-results/<time>)' }),
+    out: Flags.string({ char: 'o', description: 'output folder (default: a new neurodecode-results/<time>); must be empty' }),
+    force: Flags.boolean({ description: 'with --out: empty a folder of earlier results first', default: false }),
     'grid-items': Flags.integer({ description: 'test items shown in the PNG grid', default: 12, min: 1 }),
     long: Flags.boolean({ description: 'one table row per subject × metric × target × pipeline (the layout of results.csv)', default: false }),
   };
@@ -21,6 +22,6 @@ export default class Run extends ExperimentCommand<typeof Run> {
   async run(): Promise<unknown> {
     const spec = this.flags.pipeline ? await readSpecFile(this.flags.pipeline) : defaultExperiment();
     if (this.flags.subject) for (const p of spec.pipelines) p.subjects = this.flags.subject;
-    return this.runExperiment(spec, this.flags.out, this.flags['grid-items'], { long: this.flags.long });
+    return this.runExperiment(spec, { out: this.flags.out, force: this.flags.force }, this.flags['grid-items'], { long: this.flags.long });
   }
 }

@@ -1,5 +1,5 @@
 /** The CLI as a user runs it: a child process, exit codes, stdout/stderr. */
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -94,8 +94,62 @@ describe('neurodecode CLI', () => {
     await writeFile(blocker, 'x');
     const r = await cli(['run', '--out', join(blocker, 'out')]);
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/cannot write to the output folder \(ENOTDIR\)/);
+    expect(r.stderr).toMatch(`cannot create the folder: ${blocker} is a file, not a folder`);
   });
+
+  it('explains, without hanging, an output or cache folder on a pseudo file system (exit 1)', async () => {
+    const out = await cli(['run', '--out', '/proc/nd-out']);
+    expect(out.code).toBe(1);
+    expect(out.stderr).toMatch(/^Error: \/proc\/nd-out: cannot create the folder: \/proc is a proc pseudo file system/m);
+    const cache = await cli(['run', '--out', join(tmp, 'proc-cache-out'), '--cache-dir', '/proc/nd-cache']);
+    expect(cache.code).toBe(1);
+    expect(cache.stderr).toMatch(/\/proc\/nd-cache: cannot create the folder: \/proc is a proc pseudo file system/);
+    expect(cache.stderr).not.toMatch(/fitting/); // refused before any long step
+  });
+
+  it('lists the cache with its producers, and cleans it by kind, orphans included', async () => {
+    const cwd = await mkdtemp(join(tmpdir(), 'nd-cli-cache-'));
+    try {
+      const pipeline = join(cwd, 'ridge.json');
+      await writeFile(
+        pipeline,
+        JSON.stringify({
+          name: 'ridge',
+          dataset: { id: 'synthetic', options: { subjects: 1, trainImages: 30, testImages: 6, imageSize: 32, voxels: 200 } },
+          generator: 'pixels',
+          mappers: { '*': { id: 'ridge', options: { alpha: 1 } } },
+          metrics: ['mse'],
+        }),
+      );
+      expect((await runCli(['run', '--pipeline', pipeline, '--json'], cwd)).code).toBe(0);
+      // What an interrupted writer leaves: a temporary named after a process that is gone.
+      const orphan = join(cwd, 'cache', 'mappers', `.0123.other-host.1.0badc0de.tmp`);
+      await mkdir(orphan, { recursive: true });
+      const old = (Date.now() - 7 * 3600e3) / 1000;
+      await utimes(orphan, old, old);
+
+      const ls = await runCli(['cache', 'ls', '--json'], cwd);
+      expect(ls.code).toBe(0);
+      const listing = JSON.parse(ls.stdout) as { entries: Array<{ kind: string; bytes: number; producer?: { kind: string; id: string; version: string; code?: string } }>; orphans: unknown[]; bytes: number };
+      expect(listing.entries.map((e) => e.kind)).toEqual(['mappers', 'predictions']);
+      expect(listing.entries[0]!.producer).toMatchObject({ kind: 'mapper', id: 'ridge', version: '0.1.0', code: expect.stringMatching(/^[0-9a-f]{16}$/) });
+      expect(listing.orphans).toHaveLength(1);
+      const table = await runCli(['cache', 'ls'], cwd);
+      expect(table.stdout).toMatch(/mapper ridge \(neurodecode-ridge@0\.1\.0, code [0-9a-f]{8}\)/);
+      expect(table.stdout).toMatch(/orphaned temporaries of interrupted runs: 1/);
+      expect(table.stdout).toMatch(/total: 2 entries/);
+
+      const byKind = await runCli(['cache', 'clean', '--kind', 'predictions'], cwd);
+      expect(byKind.stdout).toMatch(/removed 1 entries and 1 orphaned temporaries/);
+      const typo = await runCli(['cache', 'clean', '--kind', 'mapper'], cwd);
+      expect(typo.code).toBe(1);
+      expect(typo.stderr).toMatch(/holds no entries of kind 'mapper' \(it has: mappers\)/);
+      expect((await runCli(['cache', 'clean'], cwd)).stdout).toMatch(/removed 1 entries/);
+      expect((JSON.parse((await runCli(['cache', 'ls', '--json'], cwd)).stdout) as { entries: unknown[] }).entries).toEqual([]);
+    } finally {
+      await rm(cwd, { recursive: true, force: true });
+    }
+  }, 300_000); // seven CLI starts
 
   it('compares an external mapper plugin with ridge, and re-uses the cache on the second run', async () => {
     const ridge = join(tmp, 'ridge.json');
@@ -127,7 +181,10 @@ describe('neurodecode CLI', () => {
     expect(first.stderr).toMatch(/^pipelines: started \(0\/2\)$/m);
     expect(first.stderr).toMatch(/^pipelines: done \(2\/2, [\d.]+ s\)$/m);
     expect(first.stderr).not.toContain('\u001b['); // no escape codes of progress bars
-    const second = await cli(args);
+    const reused = await cli(args);
+    expect(reused.code).toBe(1); // the folder holds the first run's results
+    expect(reused.stderr).toMatch(/the output folder is not empty .*pass --force to empty it first/);
+    const second = await cli([...args, '--force']);
     expect(second.code).toBe(0);
     expect(second.stderr).toMatch(/ridge → pixels: re-used fitted model from cache, re-used predictions from cache/);
     // The paper layout: one row per pipeline, the floor as its own row, retrieval's ways in its header.

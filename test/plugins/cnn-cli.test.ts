@@ -43,7 +43,7 @@ describe('cnn and vae through the CLI', () => {
     expect(new Set(result.rows.map((r) => r.pipeline))).toEqual(new Set(['cnn→pca', 'mind-reader→pca', 'vae→pca']));
     expect(result.rows.filter((r) => r.metric === 'mse')).toHaveLength(3);
     expect(result.rows.every((r) => Number.isFinite(r.value))).toBe(true);
-    const second = await cli(args);
+    const second = await cli([...args, '--force']); // the same --out: its first results are replaced, not mixed
     expect(second.code).toBe(0);
     for (const [pipelineName, mapper] of [['cnn→pca', 'cnn'], ['mind-reader→pca', 'cnn'], ['vae→pca', 'vae']]) {
       expect(second.stderr).toMatch(new RegExp(`\\[${pipelineName} · subj01\\] ${mapper} → pca: re-used fitted model from cache`));
