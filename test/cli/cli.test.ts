@@ -49,7 +49,9 @@ describe('neurodecode CLI', () => {
     }
     const arrays = await cli(['plugins', 'inspect', 'arrays', '--json']);
     const { options } = JSON.parse(arrays.stdout) as { options: Array<{ path: string; enum?: unknown[]; default?: unknown }> };
-    expect(options.find((o) => o.path === 'image.layout')).toMatchObject({ enum: ['HWC', 'CHW', 'F'], default: 'HWC' });
+    expect(options.find((o) => o.path === 'image.layout')).toMatchObject({ enum: ['HWC', 'CHW', 'F'] });
+    // No default: a flattened image's layout defaults by source (MATLAB's column-major for .mat), see datasets/arrays.
+    expect(options.find((o) => o.path === 'image.layout')!.default).toBeUndefined();
   });
 
   it('reports a pipeline file that fails its schema, naming the file and field (exit 1)', async () => {
