@@ -1,6 +1,7 @@
-import { chmod, mkdtemp, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { onTestFinished } from 'vitest';
 
 /**
  * An executable standing in for Python in bench tests: answers the module probe (`-c …`) with `versions`, and a
@@ -8,6 +9,7 @@ import { join } from 'node:path';
  */
 export async function fakePython(replies: { versions?: Record<string, string>; output?: unknown; missingModule?: string }): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'fake-python-'));
+  onTestFinished(() => rm(dir, { recursive: true, force: true })); // called inside a test: its folder goes with it
   const path = join(dir, 'python');
   const probe = replies.missingModule
     ? `echo "ModuleNotFoundError: No module named '${replies.missingModule}'" >&2; exit 1`
