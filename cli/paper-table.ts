@@ -23,14 +23,8 @@ interface Column {
   direction: 'higher' | 'lower';
 }
 
-interface Cell {
-  value: number | null;
-  low: number | null;
-  high: number | null;
-  trivial: number | null;
-  items: number;
-  problem?: string;
-}
+/** One pipeline's value of one metric, as the long rows hold it. */
+type Cell = Pick<MetricRow, 'value' | 'low' | 'high' | 'trivial' | 'items' | 'problem'>;
 
 interface Line {
   kind: 'pipeline' | 'mean' | 'floor';
