@@ -5,6 +5,7 @@
 import { execFile } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { benchStartup } from '../../core/bench/startup.js';
@@ -23,6 +24,14 @@ describe('the build', () => {
     expect(readFileSync(pkg.bin.neurodecode!, 'utf8')).toMatch(/dist\/cli\/main\.js/);
     const { stdout } = await promisify(execFile)(process.execPath, [resolve(pkg.bin.neurodecode!), '--version']);
     expect(stdout).toMatch(/^neurodecode\/\d+\.\d+\.\d+ /);
+  });
+
+  it("answers --version without oclif, with exactly oclif's text", async () => {
+    const run = promisify(execFile);
+    const fast = await run(process.execPath, [resolve(pkg.bin.neurodecode!), '--version']);
+    const main = pathToFileURL(resolve('dist/cli/main.js')).href;
+    const oclif = await run(process.execPath, ['--input-type=module', '-e', `(await import('${main}')).main(['--version'])`]);
+    expect(fast.stdout).toBe(oclif.stdout);
   });
 
   it('ships the non-TypeScript modules the runtime loads next to the compiled ones', () => {
