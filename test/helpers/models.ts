@@ -122,3 +122,26 @@ async function mkdirp(dir: string): Promise<string> {
   await mkdir(dir, { recursive: true });
   return dir;
 }
+
+/**
+ * The AlexNet metrics' graph signature at toy size: `images` float32 [batch, 3, height, width] → `relu1`…`relu5`
+ * with the real tap channels (64, 192, 384, 256, 256), each ReLU(1×1 conv) of an 8×8 average pool, so that a
+ * 224-pixel input stays small. The conv weights are fixed pseudo-random values.
+ */
+export function alexNetTapsGraph(): OnnxGraph {
+  const channels = [64, 192, 384, 256, 256];
+  let state = 12345;
+  const next = () => ((state = (state * 1103515245 + 12345) % 2147483648) / 2147483648) * 2 - 1;
+  return {
+    inputs: [{ name: 'images', type: 'float32', dims: ['batch', 3, 'height', 'width'] }],
+    outputs: channels.map((c, k) => ({ name: `relu${k + 1}`, type: 'float32' as const, dims: ['batch', c, 'h', 'w'] })),
+    nodes: [
+      { op: 'AveragePool', inputs: ['images'], outputs: ['pooled'], attributes: { kernel_shape: [8, 8], strides: [8, 8] } },
+      ...channels.flatMap((_, k) => [
+        { op: 'Conv', inputs: ['pooled', `w${k + 1}`], outputs: [`conv${k + 1}`] },
+        { op: 'Relu', inputs: [`conv${k + 1}`], outputs: [`relu${k + 1}`] },
+      ]),
+    ],
+    initializers: channels.map((c, k) => ({ name: `w${k + 1}`, dims: [c, 3, 1, 1], data: Float32Array.from({ length: c * 3 }, next) })),
+  };
+}

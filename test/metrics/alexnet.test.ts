@@ -1,0 +1,70 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { parseSpecFile, type ExperimentSpec } from '../../core/pipeline.js';
+import { ExperimentRunner } from '../../core/runner.js';
+import { makeTestCore, type TestCore } from '../helpers/core.js';
+import { alexNetTapsGraph, featureGraph, writeNeurodecodeFolder } from '../helpers/models.js';
+
+const METRICS = ['alexnet-2', 'alexnet-5', 'lpips'];
+
+function spec(options: Record<string, unknown> = {}): ExperimentSpec {
+  return parseSpecFile(
+    {
+      pipelines: [
+        {
+          name: 'p',
+          dataset: { id: 'synthetic', options: { subjects: 1 } },
+          generator: 'pixels',
+          mappers: { '*': 'ridge' },
+          metrics: METRICS.map((id) => ({ id, options })),
+        },
+      ],
+    },
+    'test',
+  );
+}
+
+let core: TestCore | undefined;
+let dir: string | undefined;
+afterEach(async () => {
+  await core?.cleanup();
+  if (dir) await rm(dir, { recursive: true, force: true });
+  core = dir = undefined;
+});
+
+describe('AlexNet metrics (alexnet-2, alexnet-5, lpips)', () => {
+  it('run end to end on the synthetic dataset from one tiny five-tap graph, in both conventions', async () => {
+    dir = await mkdtemp(join(tmpdir(), 'nd-alexnet-'));
+    const folder = await writeNeurodecodeFolder(join(dir, 'alexnet'), { graphs: { features: alexNetTapsGraph() } });
+    core = await makeTestCore({ models: { alexnet: folder } });
+    for (const convention of ['brain-diffuser', 'mindeye']) {
+      const result = await new ExperimentRunner(core).run(spec({ convention }));
+      const rows = Object.fromEntries(METRICS.map((m) => [m, result.rows.find((r) => r.metric === m && r.subject !== 'mean')!]));
+      for (const m of ['alexnet-2', 'alexnet-5']) {
+        expect(rows[m]).toMatchObject({ target: 'image', direction: 'higher' });
+        // ridge reconstructions of the synthetic scenes are identified well above chance (0.5)
+        expect(rows[m]!.value!).toBeGreaterThan(0.6);
+        expect(rows[m]!.value!).toBeLessThanOrEqual(1);
+      }
+      expect(rows.lpips).toMatchObject({ target: 'image', direction: 'lower' });
+      expect(rows.lpips!.value!).toBeGreaterThan(0);
+      expect(rows.lpips!.value!).toBeLessThan(rows.lpips!.trivial!);
+    }
+  });
+
+  it('an unconfigured alexnet model is refused at start, naming export.py', async () => {
+    core = await makeTestCore();
+    const outcome = new ExperimentRunner(core).run(spec());
+    await expect(outcome).rejects.toThrow(/metric 'alexnet-2' in p: model 'alexnet' is not configured/);
+    await expect(outcome).rejects.toThrow(/make the folder with: python3 metrics\/alexnet\/export\.py/);
+  });
+
+  it('a model folder without the five taps is refused at start', async () => {
+    dir = await mkdtemp(join(tmpdir(), 'nd-alexnet-'));
+    const folder = await writeNeurodecodeFolder(join(dir, 'wrong'), { graphs: { features: featureGraph({ inputName: 'images' }) } });
+    core = await makeTestCore({ models: { alexnet: folder } });
+    await expect(new ExperimentRunner(core).run(spec())).rejects.toThrow(/model signature does not match: .*output 'relu1': missing/);
+  });
+});
