@@ -15,7 +15,7 @@ function spec(options: Record<string, unknown> = {}): ExperimentSpec {
       pipelines: [
         {
           name: 'p',
-          dataset: { id: 'synthetic', options: { subjects: 1 } },
+          dataset: { id: 'synthetic', options: { subjects: 1, testImages: 20, trainImages: 300, voxels: 400, imageSize: 32 } },
           generator: 'pixels',
           mappers: { '*': 'ridge' },
           metrics: METRICS.map((id) => ({ id, options })),
