@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { UserError } from './errors.js';
 import type { Logger } from './logging.js';
 import { findOrphans, writeDirAtomic } from './io/atomic.js';
-import { ensureFolder, rethrowFileSystemError } from './io/folders.js';
+import { checkWritable, ensureFolder, rethrowFileSystemError } from './io/folders.js';
 import { readNpy, writeNpy } from './io/npy.js';
 import type { Provenance } from './registry.js';
 import type { Matrix } from './tensor.js';
@@ -128,14 +128,7 @@ export class ArtifactCache {
   async prepare(): Promise<void> {
     if (!this.enabled) return;
     const dir = await ensureFolder(this.dir!);
-    const probe = join(dir, `.write-check-${process.pid}`);
-    try {
-      await writeFile(probe, '');
-    } catch (error) {
-      rethrowFileSystemError(error, 'write to the cache folder (choose another with --cache-dir, or --no-cache)', dir);
-    } finally {
-      await rm(probe, { force: true });
-    }
+    await checkWritable(dir, 'write to the cache folder (choose another with --cache-dir, or --no-cache)');
     const space = await statfs(dir).catch(() => undefined);
     if (space && space.bavail * space.bsize < LOW_SPACE_BYTES) {
       this.log.warn(`cache: only ${formatBytes(space.bavail * space.bsize)} free in ${dir}; fitted models and prepared datasets may not fit`);

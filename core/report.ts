@@ -4,11 +4,11 @@
  * Every file is written atomically.
  */
 import { existsSync } from 'node:fs';
-import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { UserError } from './errors.js';
 import { writeFileAtomic } from './io/atomic.js';
-import { ensureFolder, rethrowFileSystemError } from './io/folders.js';
+import { checkWritable, ensureFolder, rethrowFileSystemError } from './io/folders.js';
 import { writeImageGrid } from './io/png.js';
 import type { ExperimentResult, MetricRow } from './runner.js';
 import { takeImages } from './tensor.js';
@@ -18,18 +18,6 @@ export interface WrittenReport {
   files: string[];
   /** Column order of the grid: ground truth first, then each pipeline. */
   gridColumns: string[];
-}
-
-/** Fails now, not after the computation, when files cannot be written into `dir`. */
-async function checkWritable(dir: string): Promise<void> {
-  const probe = join(dir, `.write-check-${process.pid}`);
-  try {
-    await writeFile(probe, '');
-  } catch (error) {
-    rethrowFileSystemError(error, 'write to the output folder', dir);
-  } finally {
-    await rm(probe, { force: true });
-  }
 }
 
 /**
@@ -49,7 +37,7 @@ export async function prepareOutputDir(dir: string, options: { force?: boolean }
     }
     for (const name of present) await rm(join(dir, name), { recursive: true, force: true });
   }
-  await checkWritable(dir);
+  await checkWritable(dir, 'write to the output folder');
 }
 
 /**
@@ -66,7 +54,7 @@ export async function createUniqueOutputDir(parent: string, stem: string): Promi
       if ((error as NodeJS.ErrnoException).code === 'EEXIST' && n < 1000) continue;
       rethrowFileSystemError(error, 'create the output folder', dir);
     }
-    await checkWritable(dir);
+    await checkWritable(dir, 'write to the output folder');
     return dir;
   }
 }

@@ -5,8 +5,8 @@
  * file in the way) become a UserError naming the path.
  */
 import { readFileSync } from 'node:fs';
-import { mkdir, stat } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
+import { mkdir, rm, stat, writeFile } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
 import { UserError } from '../errors.js';
 
 const EXPLAINED: Record<string, string> = {
@@ -94,4 +94,16 @@ export async function ensureFolder(path: string): Promise<string> {
     }
   }
   return target;
+}
+
+/** Fails now, not after a long computation, when files cannot be written into `dir` (`what` says what to do then). */
+export async function checkWritable(dir: string, what: string): Promise<void> {
+  const probe = join(dir, `.write-check-${process.pid}`);
+  try {
+    await writeFile(probe, '');
+  } catch (error) {
+    rethrowFileSystemError(error, what, dir);
+  } finally {
+    await rm(probe, { force: true });
+  }
 }
