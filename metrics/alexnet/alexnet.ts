@@ -10,20 +10,18 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { Tensor, type InferenceSession } from 'onnxruntime-node';
 import type { Metric, MetricInput, MetricResult } from '../../core/contracts.js';
 import { UserError } from '../../core/errors.js';
 import { CODE_ROOT } from '../../core/plugin-loader.js';
 import type { PluginServices } from '../../core/services.js';
-import type { ImageBatch, Matrix } from '../../core/tensor.js';
-import { lpipsDistance, lpipsInput, networkInput, readLpipsWeights, type FeatureMaps, type NetworkInput } from '../../core/vision/index.js';
+import type { ImageBatch } from '../../core/tensor.js';
+import { lpipsDistance, lpipsInput, networkInput, readLpipsWeights, type FeatureMaps } from '../../core/vision/index.js';
 import { meanOf } from '../common/aggregate.js';
+import { FeatureNetwork, flattened, GrayNotice, pairedImages, TruthFeatureCache, type FeatureOutput } from '../common/feature-network.js';
 import { twoWayIdentification } from '../two-way/two-way.js';
 import { ALEXNET_INPUT, ALEXNET_TAPS, alexNetRequirement, type AlexNetMetricKind } from './requirement.js';
 import type { AlexNetOptions } from './schema.js';
 
-/** Images per inference call: bounds the tap outputs held at once (relu1 at 224 is 0.8 MB an image). */
-const BATCH = 16;
 const LPIPS_WEIGHTS = join('metrics', 'lpips', 'alex-v0.1-lin.json');
 
 export async function createAlexNetMetric(kind: AlexNetMetricKind, options: AlexNetOptions, services: PluginServices): Promise<Metric> {
@@ -32,9 +30,11 @@ export async function createAlexNetMetric(kind: AlexNetMetricKind, options: Alex
   const folder = await services.models.folder(options.model, where, requirement.produce);
   const graph = folder.graphs.features;
   if (!graph) throw new UserError(`model '${options.model}' has no 'features' graph; expected the folder export.py writes`, where);
-  const network = new AlexNetTaps(await services.models.session(graph), where);
-  if (kind === 'lpips') return new LpipsMetric(network, await readLpipsWeights(lpipsWeightsPath()));
-  return new TwoWayAlexNetMetric(network, kind === 'alexnet-2' ? 'relu2' : 'relu5', options.convention, where);
+  const network = new FeatureNetwork(await services.models.session(graph), ALEXNET_INPUT, where);
+  const gray = new GrayNotice(services.log, where);
+  if (kind === 'lpips') return new LpipsMetric(network, await readLpipsWeights(lpipsWeightsPath()), gray);
+  const truths = await TruthFeatureCache.open(services, folder);
+  return new TwoWayAlexNetMetric(network, kind === 'alexnet-2' ? 'relu2' : 'relu5', options.convention, where, truths, gray);
 }
 
 /** The shipped lin weights: next to the sources, or one level above the compiled dist/. */
@@ -43,93 +43,62 @@ function lpipsWeightsPath(): string {
   return candidates.find((path) => existsSync(path)) ?? candidates[0]!;
 }
 
-/** Runs the graph in batches and returns the requested taps of every image, checked float32 and finite. */
-class AlexNetTaps {
-  constructor(
-    private readonly session: InferenceSession,
-    private readonly where: string,
-  ) {}
-
-  async run(input: NetworkInput, taps: readonly (typeof ALEXNET_TAPS)[number][]): Promise<FeatureMaps[]> {
-    const perImage = input.channels * input.height * input.width;
-    const parts: Array<Record<string, Tensor>> = [];
-    for (let start = 0; start < input.count; start += BATCH) {
-      const count = Math.min(BATCH, input.count - start);
-      const feed = new Tensor('float32', input.data.subarray(start * perImage, (start + count) * perImage), [count, 3, input.height, input.width]);
-      parts.push((await this.session.run({ [ALEXNET_INPUT]: feed }, [...taps])) as Record<string, Tensor>);
-    }
-    return taps.map((tap) => this.concat(tap, parts, input.count));
-  }
-
-  private concat(tap: string, parts: Array<Record<string, Tensor>>, count: number): FeatureMaps {
-    const first = parts[0]![tap]!;
-    if (first.type !== 'float32' || first.dims.length !== 4) {
-      throw new UserError(`output '${tap}' is ${first.type} [${first.dims.join(', ')}]; expected float32 [batch, channels, height, width]`, this.where);
-    }
-    const [, channels, height, width] = first.dims as [number, number, number, number];
-    const data = new Float32Array(count * channels * height * width);
-    let offset = 0;
-    for (const part of parts) {
-      const values = part[tap]!.data as Float32Array;
-      data.set(values, offset);
-      offset += values.length;
-    }
-    const bad = data.findIndex((v) => !Number.isFinite(v));
-    if (bad >= 0) {
-      throw new UserError(`output '${tap}' has a non-finite value for image ${Math.floor(bad / (channels * height * width))}; expected finite features`, this.where);
-    }
-    return { count, channels, height, width, data };
-  }
-}
-
-function pairedImages(input: MetricInput, where: string): { pred: ImageBatch; truth: ImageBatch } {
-  if (input.kind !== 'image') throw new UserError(`got ${input.kind} targets; expected images`, where);
-  const { pred, truth } = input;
-  if (pred.count !== truth.count || pred.height !== truth.height || pred.width !== truth.width) {
-    throw new UserError(
-      `reconstructions ${pred.count}×${pred.height}×${pred.width} against truths ${truth.count}×${truth.height}×${truth.width}; expected the same count and size`,
-      where,
-    );
-  }
-  return { pred, truth };
-}
-
 class TwoWayAlexNetMetric implements Metric {
   readonly appliesTo = ['image'] as const;
   readonly direction = 'higher' as const;
 
   constructor(
-    private readonly network: AlexNetTaps,
+    private readonly network: FeatureNetwork,
     private readonly tap: 'relu2' | 'relu5',
     private readonly convention: AlexNetOptions['convention'],
     private readonly where: string,
+    private readonly truths: TruthFeatureCache,
+    private readonly gray: GrayNotice,
   ) {}
 
   async compute(input: MetricInput): Promise<MetricResult> {
     const { pred, truth } = pairedImages(input, this.where);
     if (pred.count < 2) throw new UserError(`${pred.count} test image; expected at least 2 for two-way identification`, this.where);
-    const features = async (images: ImageBatch): Promise<Matrix> => {
-      const [maps] = await this.network.run(await networkInput(images, 'alexnet', this.convention), [this.tap]);
-      return { rows: maps!.count, cols: maps!.data.length / maps!.count, data: maps!.data };
+    const features = async (images: ImageBatch, what: string) => {
+      const prepared = await networkInput(images, 'alexnet', this.convention);
+      this.gray.check(prepared, what);
+      return flattened((await this.network.run(prepared, [this.tap]))[this.tap]!);
     };
-    const perItem = twoWayIdentification(await features(pred), await features(truth));
+    const extraction = { network: 'alexnet', output: this.tap, convention: this.convention };
+    const truthFeatures = await this.truths.features(truth, extraction, () => features(truth, 'ground-truth images'));
+    const perItem = twoWayIdentification(await features(pred, 'reconstructions'), truthFeatures);
     return { value: meanOf(perItem), perItem };
   }
 }
+
+const asMaps = (output: FeatureOutput): FeatureMaps => {
+  const [channels, height, width] = output.shape as [number, number, number];
+  return { count: output.count, channels, height, width, data: output.data };
+};
 
 class LpipsMetric implements Metric {
   readonly appliesTo = ['image'] as const;
   readonly direction = 'lower' as const;
 
   constructor(
-    private readonly network: AlexNetTaps,
+    private readonly network: FeatureNetwork,
     private readonly lin: Float32Array[],
+    private readonly gray: GrayNotice,
   ) {}
 
   async compute(input: MetricInput): Promise<MetricResult> {
-    const { pred, truth } = pairedImages(input, "metric 'lpips'");
-    const taps = async (images: ImageBatch) => this.network.run(lpipsInput(images), ALEXNET_TAPS);
-    const perItem = lpipsDistance(await taps(pred), await taps(truth), this.lin);
+    const where = "metric 'lpips'";
+    const { pred, truth } = pairedImages(input, where);
+    if (pred.height !== truth.height || pred.width !== truth.width) {
+      throw new UserError(`reconstructions are ${pred.height}×${pred.width}, ground truths ${truth.height}×${truth.width}; LPIPS compares images of one size`, where);
+    }
+    const taps = async (images: ImageBatch, what: string) => {
+      const prepared = lpipsInput(images);
+      this.gray.check(prepared, what);
+      const outputs = await this.network.run(prepared, ALEXNET_TAPS);
+      return ALEXNET_TAPS.map((tap) => asMaps(outputs[tap]!));
+    };
+    const perItem = lpipsDistance(await taps(pred, 'reconstructions'), await taps(truth, 'ground-truth images'), this.lin);
     return { value: meanOf(perItem), perItem };
   }
 }

@@ -1,0 +1,136 @@
+/**
+ * What every feature-network metric shares: a graph run in batches on ONNX Runtime (outputs checked float32 and
+ * finite), the ground-truth features kept in the artifact cache, and one warning when gray images are converted.
+ */
+import { createHash } from 'node:crypto';
+import { join } from 'node:path';
+import { Tensor, type InferenceSession } from 'onnxruntime-node';
+import { readMatrix, writeMatrix, type ArtifactCache } from '../../core/cache.js';
+import type { MetricInput } from '../../core/contracts.js';
+import { UserError } from '../../core/errors.js';
+import type { Logger } from '../../core/logging.js';
+import type { ModelFolder } from '../../core/models/folder.js';
+import type { PluginServices } from '../../core/services.js';
+import type { ImageBatch, Matrix } from '../../core/tensor.js';
+import type { NetworkInput } from '../../core/vision/index.js';
+
+/** Images per inference call: bounds what the outputs hold at once (AlexNet relu1 at 224 is 0.8 MB an image). */
+export const FEATURE_BATCH = 16;
+
+/** One output of every image: `shape` is the per-image shape (e.g. [192, 27, 27] or [2048]). */
+export interface FeatureOutput {
+  readonly count: number;
+  readonly shape: readonly number[];
+  readonly data: Float32Array;
+}
+
+export const flattened = (output: FeatureOutput): Matrix => ({ rows: output.count, cols: output.data.length / output.count, data: output.data });
+
+/** A graph with one image input, run in batches; `where` names the metric in errors. */
+export class FeatureNetwork {
+  constructor(
+    private readonly session: InferenceSession,
+    private readonly inputName: string,
+    private readonly where: string,
+    private readonly batch = FEATURE_BATCH,
+  ) {}
+
+  /** The requested outputs of every image, concatenated over batches. */
+  async run(input: NetworkInput, outputs: readonly string[]): Promise<Record<string, FeatureOutput>> {
+    const perImage = input.channels * input.height * input.width;
+    const parts: Array<Record<string, Tensor>> = [];
+    for (let start = 0; start < input.count; start += this.batch) {
+      const count = Math.min(this.batch, input.count - start);
+      const feed = new Tensor('float32', input.data.subarray(start * perImage, (start + count) * perImage), [count, input.channels, input.height, input.width]);
+      parts.push((await this.session.run({ [this.inputName]: feed }, [...outputs])) as Record<string, Tensor>);
+    }
+    return Object.fromEntries(outputs.map((name) => [name, this.concat(name, parts, input.count)]));
+  }
+
+  private concat(name: string, parts: Array<Record<string, Tensor>>, count: number): FeatureOutput {
+    const first = parts[0]![name]!;
+    if (first.type !== 'float32' || first.dims.length < 2) {
+      throw new UserError(`output '${name}' is ${first.type} [${first.dims.join(', ')}]; expected float32 [batch, …]`, this.where);
+    }
+    const shape = first.dims.slice(1).map(Number);
+    const perImage = shape.reduce((a, b) => a * b, 1);
+    const data = new Float32Array(count * perImage);
+    let offset = 0;
+    for (const part of parts) {
+      const values = part[name]!.data as Float32Array;
+      data.set(values, offset);
+      offset += values.length;
+    }
+    if (offset !== data.length) throw new UserError(`output '${name}' has ${offset} values for ${count} images; expected ${perImage} per image`, this.where);
+    const bad = data.findIndex((v) => !Number.isFinite(v));
+    if (bad >= 0) throw new UserError(`output '${name}' has a non-finite value for image ${Math.floor(bad / perImage)}; expected finite features`, this.where);
+    return { count, shape, data };
+  }
+}
+
+/** The reconstructions and the ground truths of an image metric, checked to pair up. */
+export function pairedImages(input: MetricInput, where: string): { pred: ImageBatch; truth: ImageBatch } {
+  if (input.kind !== 'image') throw new UserError(`got ${input.kind} targets; expected images`, where);
+  const { pred, truth } = input;
+  if (pred.count !== truth.count) {
+    throw new UserError(`${pred.count} reconstructions against ${truth.count} ground-truth images; expected the same count`, where);
+  }
+  return { pred, truth };
+}
+
+/** sha256 of a batch's shape and values: the ground truths' identity in cache keys (stronger than their ids). */
+export function imagesDigest(images: ImageBatch): string {
+  const hash = createHash('sha256').update(`${images.count}x${images.height}x${images.width}x${images.channels}\n`);
+  hash.update(new Uint8Array(images.data.buffer, images.data.byteOffset, images.data.byteLength));
+  return hash.digest('hex');
+}
+
+/**
+ * Features of ground-truth images, computed once per (model files, what is extracted, images) and kept in the
+ * artifact cache as a float32 .npy: every pipeline of a comparison and its trivial floor score against the same
+ * test images, and a later run re-uses them. Reconstructions are never cached (they change with every pipeline).
+ */
+export class TruthFeatureCache {
+  private readonly memory = new Map<string, Promise<Matrix>>();
+
+  constructor(
+    private readonly cache: ArtifactCache,
+    /** The model folder's digest (ModelStore.folderDigest): other weights, other features. */
+    private readonly modelDigest: string,
+  ) {}
+
+  static async open(services: PluginServices, folder: ModelFolder): Promise<TruthFeatureCache> {
+    return new TruthFeatureCache(services.cache, await services.models.folderDigest(folder));
+  }
+
+  /** `extraction` says what is computed (network output, convention, resize…): part of the key. */
+  features(images: ImageBatch, extraction: Record<string, unknown>, compute: () => Promise<Matrix>): Promise<Matrix> {
+    const description = { what: 'truth-features', model: this.modelDigest, extraction, images: imagesDigest(images) };
+    const id = JSON.stringify(description);
+    let features = this.memory.get(id);
+    if (!features) {
+      features = this.cache
+        .getOrBuild('features', description, { read: (dir) => readMatrix(join(dir, 'features.npy')), write: (dir, m) => writeMatrix(join(dir, 'features.npy'), m) }, compute)
+        .then((r) => r.value);
+      this.memory.set(id, features);
+      features.catch(() => this.memory.delete(id));
+    }
+    return features;
+  }
+}
+
+/** Says once per metric that one-channel images were repeated into RGB for an RGB network. */
+export class GrayNotice {
+  private said = false;
+
+  constructor(
+    private readonly log: Logger,
+    private readonly where: string,
+  ) {}
+
+  check(input: NetworkInput, what: string): void {
+    if (!input.convertedFromGray || this.said) return;
+    this.said = true;
+    this.log.warn(`${this.where}: the ${what} are grayscale; converted to RGB (gray repeated in R, G and B) for the network`);
+  }
+}
