@@ -33,8 +33,8 @@ export interface OnnxSessionsOptions {
 }
 
 const CUDA_INSTALL_HINT =
-  'reinstall onnxruntime-node with its CUDA provider: remove `onnxruntime-node-install=skip` from .npmrc, then ' +
-  '`ONNXRUNTIME_NODE_INSTALL=cuda12 npm install onnxruntime-node`';
+  'install onnxruntime-node\'s CUDA provider: set "onnxruntime-node": true in package.json "allowScripts", then run ' +
+  '`ONNXRUNTIME_NODE_INSTALL=cuda12 npm ci`';
 
 /** Folder holding onnxruntime-node's native binding (where its installer puts the CUDA provider library). */
 function nativeFolder(): string | undefined {

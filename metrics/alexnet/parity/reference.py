@@ -1,5 +1,5 @@
 # Reference (Brain-Diffuser eval_extract_features + evaluate_reconstruction logic; LPIPS v0.1 formula) in torch.
-import json, sys, numpy as np, torch, torchvision
+import json, os, sys, numpy as np, torch, torchvision
 from PIL import Image
 import torchvision.transforms as T
 torch.manual_seed(0)
@@ -24,7 +24,7 @@ def pairwise_corr_all(gt, pr):
 out = {}
 for name, layer in [('alexnet-2', 4), ('alexnet-5', 11)]:
     out[name] = pairwise_corr_all(feats(truth8, layer).astype(np.float64), feats(pred8, layer).astype(np.float64)).tolist()
-lin = [torch.tensor(l['weights']).view(1,-1,1,1) for l in json.load(open('/work/wt-alexnet/metrics/lpips/alex-v0.1-lin.json'))['layers']]
+lin = [torch.tensor(l['weights']).view(1,-1,1,1) for l in json.load(open(os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', 'lpips', 'alex-v0.1-lin.json')))['layers']]
 shift = torch.tensor([-.030,-.088,-.188]).view(1,3,1,1); scale = torch.tensor([.458,.448,.450]).view(1,3,1,1)
 def taps(imgs):
     x = (torch.tensor(imgs/255., dtype=torch.float32).permute(0,3,1,2)*2-1 - shift)/scale
