@@ -15,6 +15,15 @@ import type { PluginRegistry, PluginSource } from './registry.js';
 /** The folder holding this package's modules: the repository for the sources, dist/ for the compiled build. */
 export const CODE_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
+/**
+ * A file the package ships beside its modules (weights, export recipes): next to the sources, or one level above
+ * the compiled dist/ (tsc copies no data files).
+ */
+export function packageFile(relative: string): string {
+  const candidates = [join(CODE_ROOT, relative), join(CODE_ROOT, '..', relative)];
+  return candidates.find((path) => existsSync(path)) ?? candidates[0]!;
+}
+
 /** The folders of this package that hold one built-in plugin per subfolder. */
 export const BUILTIN_FOLDERS = ['datasets', 'plugins', 'generators', 'metrics'] as const;
 

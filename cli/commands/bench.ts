@@ -6,7 +6,7 @@ import { BaseCommand } from '../base.js';
 // Each section's module is imported when it runs: they load TensorFlow.js, ONNX Runtime and h5wasm, which a
 // command's start (and every other command, oclif loading them all) should not pay for.
 
-const SECTIONS = ['startup', 'matmul', 'tfjs', 'ridge', 'pca', 'nsd-session', 'gru-epoch', 'chebnet-epoch'] as const;
+const SECTIONS = ['startup', 'matmul', 'tfjs', 'ridge', 'pca', 'nsd-session', 'gru-epoch', 'chebnet-epoch', 'metrics'] as const;
 
 export default class Bench extends BaseCommand<typeof Bench> {
   static override summary = 'Measure matrix-multiply GFLOP/s of every engine and ridge at NSD scale, with ratios';
@@ -21,11 +21,15 @@ export default class Bench extends BaseCommand<typeof Bench> {
     'backend in use, against one epoch of the same network in PyTorch (about 3 GB of memory). ' +
     'The references (scikit-learn, PyTorch) run in the same bench when Python has them (--python); otherwise a ' +
     'figure recorded on a named date and machine is shown, labelled as such, at the full size only. ' +
-    'chebnet-epoch: one training epoch of the ChebNet-GCN mapper at the paper\'s NSD size (8,859 rows, V1/V2/V3+hV4 = 10,631 voxels → 6,400, batch 64; about 4 GB: the Chebyshev terms of the first layer are prepared once).';
+    'chebnet-epoch: one training epoch of the ChebNet-GCN mapper at the paper\'s NSD size (8,859 rows, V1/V2/V3+hV4 = 10,631 voxels → 6,400, batch 64; about 4 GB: the Chebyshev terms of the first layer are prepared once). ' +
+    'metrics: Brain-Diffuser\'s metrics (PixCorr, SSIM, AlexNet(2), AlexNet(5), InceptionV3, EffNet-B, SwAV) on --images pairs of 425 × 425 ' +
+    'images, ours on the full-size networks each export.py builds with random weights, against the same evaluation in PyTorch ' +
+    'in the same run (needs Python with torch, torchvision and onnx; CLIP is not part of it).';
   static override examples = ['<%= config.bin %> bench', '<%= config.bin %> bench --only matmul --only tfjs', '<%= config.bin %> bench --quick --json'];
   static override flags = {
     only: Flags.string({ description: 'sections to run; repeatable', options: [...SECTIONS], multiple: true }),
     quick: Flags.boolean({ description: 'small sizes (seconds, for a smoke test); the references run at the same small sizes', default: false }),
+    images: Flags.integer({ description: 'metrics: image pairs scored (default 982, the NSD test set; --quick: 20)', min: 2 }),
     python: Flags.string({
       description: 'Python with scikit-learn / PyTorch to time the references in this run ("none": skip them); default: NEURODECODE_PYTHON, else python3, python, /usr/bin/python3',
     }),
@@ -156,6 +160,30 @@ export default class Bench extends BaseCommand<typeof Bench> {
       const t = new Table({ head: ['n × p → targets', 'node width', 'batch', 'parameters', 'backend', 's / epoch', 'GFLOP', 'GFLOP/s'], style: { head: [], border: [] } });
       t.push([`${r.trainRows} × ${r.voxels} → ${r.targets}`, r.nodeWidth, r.batchSize, r.parameters.toLocaleString('en-US'), r.backend, r.epochSeconds.toFixed(1), r.gflop.toFixed(0), r.gflops.toFixed(1)]);
       this.log(t.toString());
+    }
+    if (sections.has('metrics')) {
+      const images = this.flags.images ?? (quick ? 20 : 982);
+      this.info(`feature-network metrics on ${images} image pairs, ours and PyTorch's (minutes per hundred images on a few cores)…`);
+      const r = await (await import('../../metrics/common/bench.js')).benchMetrics({ images, python: this.flags.python });
+      result.metrics = r;
+      if (r.skipped) this.log(`metrics: skipped (${r.skipped})`);
+      const t = new Table({ head: ['metric', 's', 'images/s', 'value', 'reference s', 'reference value', 'speed-up'], style: { head: [], border: [] } });
+      for (const row of r.rows) {
+        if (row.skipped) t.push([row.metric, `skipped: ${row.skipped}`, '', '', '', '', '']);
+        else {
+          t.push([
+            row.metric,
+            row.seconds.toFixed(1),
+            row.imagesPerSecond.toFixed(1),
+            row.value.toFixed(4),
+            row.pytorch ? `${row.pytorch.seconds.toFixed(1)} (${row.pytorch.tool})` : '—',
+            row.pytorchValue === undefined ? '—' : row.pytorchValue.toFixed(4),
+            row.speedup === undefined || !row.pytorch ? '—' : ratioText(row.speedup, row.pytorch),
+          ]);
+        }
+      }
+      if (!r.skipped) this.log(t.toString());
+      this.log(`speed-up = the reference's seconds ÷ ours on the same ${r.images} pairs of ${r.size} × ${r.size} images, ${r.threads} threads each; images/s counts both sets`);
     }
     return result;
   }

@@ -8,11 +8,10 @@
  * - `lpips`: LPIPS v0.1 (core/vision `lpipsInput` / `lpipsDistance`) at the images' own size, the lin weights
  *   shipped in metrics/lpips/.
  */
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Metric, MetricInput, MetricResult } from '../../core/contracts.js';
 import { UserError } from '../../core/errors.js';
-import { CODE_ROOT } from '../../core/plugin-loader.js';
+import { packageFile } from '../../core/plugin-loader.js';
 import type { PluginServices } from '../../core/services.js';
 import type { ImageBatch } from '../../core/tensor.js';
 import { lpipsDistance, lpipsInput, networkInput, readLpipsWeights, type FeatureMaps } from '../../core/vision/index.js';
@@ -32,15 +31,9 @@ export async function createAlexNetMetric(kind: AlexNetMetricKind, options: Alex
   if (!graph) throw new UserError(`model '${options.model}' has no 'features' graph; expected the folder export.py writes`, where);
   const network = new FeatureNetwork(await services.models.session(graph), ALEXNET_INPUT, where);
   const gray = new GrayNotice(services.log, where);
-  if (kind === 'lpips') return new LpipsMetric(network, await readLpipsWeights(lpipsWeightsPath()), gray);
+  if (kind === 'lpips') return new LpipsMetric(network, await readLpipsWeights(packageFile(LPIPS_WEIGHTS)), gray);
   const truths = await TruthFeatureCache.open(services, folder);
   return new TwoWayAlexNetMetric(network, kind === 'alexnet-2' ? 'relu2' : 'relu5', options.convention, where, truths, gray);
-}
-
-/** The shipped lin weights: next to the sources, or one level above the compiled dist/. */
-function lpipsWeightsPath(): string {
-  const candidates = [join(CODE_ROOT, LPIPS_WEIGHTS), join(CODE_ROOT, '..', LPIPS_WEIGHTS)];
-  return candidates.find((path) => existsSync(path)) ?? candidates[0]!;
 }
 
 class TwoWayAlexNetMetric implements Metric {
