@@ -145,3 +145,22 @@ export function alexNetTapsGraph(): OnnxGraph {
     initializers: channels.map((c, k) => ({ name: `w${k + 1}`, dims: [c, 3, 1, 1], data: Float32Array.from({ length: c * 3 }, next) })),
   };
 }
+
+/**
+ * The `effnet-b` / `swav` graph signature at toy size: `images` float32 [batch, 3, height, width] → `avgpool`
+ * [batch, channels] (1280 or 2048) = the per-channel means times a fixed pseudo-random 3 × channels matrix.
+ */
+export function pooledFeatureGraph(channels: number): OnnxGraph {
+  let state = 4242;
+  const next = () => ((state = (state * 1103515245 + 12345) % 2147483648) / 2147483648) * 2 - 1;
+  return {
+    inputs: [{ name: 'images', type: 'float32', dims: ['batch', 3, 'height', 'width'] }],
+    outputs: [{ name: 'avgpool', type: 'float32', dims: ['batch', channels] }],
+    nodes: [
+      { op: 'GlobalAveragePool', inputs: ['images'], outputs: ['pooled'] },
+      { op: 'Flatten', inputs: ['pooled'], outputs: ['flat'] },
+      { op: 'MatMul', inputs: ['flat', 'w'], outputs: ['avgpool'] },
+    ],
+    initializers: [{ name: 'w', dims: [3, channels], data: Float32Array.from({ length: 3 * channels }, next) }],
+  };
+}

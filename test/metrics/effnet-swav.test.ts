@@ -1,0 +1,71 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { parseSpecFile, type ExperimentSpec } from '../../core/pipeline.js';
+import { ExperimentRunner } from '../../core/runner.js';
+import { makeTestCore, type TestCore } from '../helpers/core.js';
+import { featureGraph, pooledFeatureGraph, writeNeurodecodeFolder } from '../helpers/models.js';
+
+const NETS = [
+  { id: 'effnet-b', model: 'effnet-b1', channels: 1280 },
+  { id: 'swav', model: 'swav-resnet50', channels: 2048 },
+];
+
+function spec(options: Record<string, unknown> = {}): ExperimentSpec {
+  return parseSpecFile(
+    {
+      pipelines: [
+        {
+          name: 'p',
+          dataset: { id: 'synthetic', options: { subjects: 1, testImages: 12, trainImages: 200, voxels: 300, imageSize: 32 } },
+          generator: 'pixels',
+          mappers: { '*': 'ridge' },
+          metrics: NETS.map(({ id }) => ({ id, options })),
+        },
+      ],
+    },
+    'test',
+  );
+}
+
+let core: TestCore | undefined;
+let dir: string | undefined;
+afterEach(async () => {
+  await core?.cleanup();
+  if (dir) await rm(dir, { recursive: true, force: true });
+  core = dir = undefined;
+});
+
+describe('correlation-distance feature metrics (effnet-b, swav)', () => {
+  it('run end to end from tiny graphs of the real signature, in both conventions', async () => {
+    dir = await mkdtemp(join(tmpdir(), 'nd-effswav-'));
+    const models: Record<string, string> = {};
+    for (const n of NETS) models[n.model] = await writeNeurodecodeFolder(join(dir, n.model), { graphs: { features: pooledFeatureGraph(n.channels) } });
+    core = await makeTestCore({ models });
+    for (const convention of ['brain-diffuser', 'mindeye']) {
+      const result = await new ExperimentRunner(core).run(spec({ convention }));
+      for (const { id } of NETS) {
+        const row = result.rows.find((r) => r.metric === id && r.subject !== 'mean')!;
+        expect(row).toMatchObject({ target: 'image', direction: 'lower' });
+        // a correlation distance lies in [0, 2]; ridge reconstructions beat the mean-image floor
+        expect(row.value!).toBeGreaterThanOrEqual(0);
+        expect(row.value!).toBeLessThan(row.trivial!);
+      }
+    }
+  });
+
+  it('an unconfigured model is refused at start, naming export.py', async () => {
+    core = await makeTestCore();
+    const outcome = new ExperimentRunner(core).run(spec());
+    await expect(outcome).rejects.toThrow(/metric 'effnet-b' in p: model 'effnet-b1' is not configured/);
+    await expect(outcome).rejects.toThrow(/python3 metrics\/effnet-b\/export\.py/);
+  });
+
+  it('a model folder without the avgpool output is refused at start', async () => {
+    dir = await mkdtemp(join(tmpdir(), 'nd-effswav-'));
+    const wrong = await writeNeurodecodeFolder(join(dir, 'wrong'), { graphs: { features: featureGraph({ inputName: 'images' }) } });
+    core = await makeTestCore({ models: { 'effnet-b1': wrong, 'swav-resnet50': wrong } });
+    await expect(new ExperimentRunner(core).run(spec())).rejects.toThrow(/model signature does not match: .*output 'avgpool': missing/);
+  });
+});
