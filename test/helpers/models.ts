@@ -145,3 +145,27 @@ export function alexNetTapsGraph(): OnnxGraph {
     initializers: channels.map((c, k) => ({ name: `w${k + 1}`, dims: [c, 3, 1, 1], data: Float32Array.from({ length: c * 3 }, next) })),
   };
 }
+
+/**
+ * A transformers.js CLIP folder whose vision graph has the CLIPVisionModelWithProjection signature at toy cost:
+ * `pixel_values` float32 [batch, 3, 224, 224] → `image_embeds` [batch, 768] = (per-channel mean) · W, W fixed
+ * pseudo-random 3×768. `projection: false` names the output `pooler_output` instead, as a CLIPVisionModel export.
+ */
+export async function writeClipVisionFolder(dir: string, options: { projection?: boolean } = {}): Promise<string> {
+  const output = options.projection === false ? 'pooler_output' : 'image_embeds';
+  let state = 777;
+  const next = () => ((state = (state * 1103515245 + 12345) % 2147483648) / 2147483648) * 2 - 1;
+  await writeGraph(join(dir, 'onnx', 'vision_model.onnx'), {
+    inputs: [{ name: 'pixel_values', type: 'float32', dims: ['batch_size', 3, 224, 224] }],
+    outputs: [{ name: output, type: 'float32', dims: ['batch_size', 768] }],
+    nodes: [
+      { op: 'GlobalAveragePool', inputs: ['pixel_values'], outputs: ['pooled'] },
+      { op: 'Flatten', inputs: ['pooled'], outputs: ['flat'] },
+      { op: 'MatMul', inputs: ['flat', 'proj'], outputs: [output] },
+    ],
+    initializers: [{ name: 'proj', dims: [3, 768], data: Float32Array.from({ length: 3 * 768 }, next) }],
+  });
+  await writeFile(join(dir, 'config.json'), JSON.stringify({ model_type: 'clip' }));
+  await writeFile(join(dir, 'tokenizer.json'), JSON.stringify({ model: { type: 'BPE' } }));
+  return dir;
+}
