@@ -130,8 +130,7 @@ async function mkdirp(dir: string): Promise<string> {
  */
 export function alexNetTapsGraph(): OnnxGraph {
   const channels = [64, 192, 384, 256, 256];
-  let state = 12345;
-  const next = () => ((state = (state * 1103515245 + 12345) % 2147483648) / 2147483648) * 2 - 1;
+  const next = pseudoRandom(12345);
   return {
     inputs: [{ name: 'images', type: 'float32', dims: ['batch', 3, 'height', 'width'] }],
     outputs: channels.map((c, k) => ({ name: `relu${k + 1}`, type: 'float32' as const, dims: ['batch', c, 'h', 'w'] })),
@@ -151,8 +150,7 @@ export function alexNetTapsGraph(): OnnxGraph {
  * [batch, channels] (1280 or 2048) = the per-channel means times a fixed pseudo-random 3 × channels matrix.
  */
 export function pooledFeatureGraph(channels: number): OnnxGraph {
-  let state = 4242;
-  const next = () => ((state = (state * 1103515245 + 12345) % 2147483648) / 2147483648) * 2 - 1;
+  const next = pseudoRandom(4242);
   return {
     inputs: [{ name: 'images', type: 'float32', dims: ['batch', 3, 'height', 'width'] }],
     outputs: [{ name: 'avgpool', type: 'float32', dims: ['batch', channels] }],
@@ -163,4 +161,33 @@ export function pooledFeatureGraph(channels: number): OnnxGraph {
     ],
     initializers: [{ name: 'w', dims: [3, channels], data: Float32Array.from({ length: 3 * channels }, next) }],
   };
+}
+
+/**
+ * A transformers.js CLIP folder whose vision graph has the CLIPVisionModelWithProjection signature at toy cost:
+ * `pixel_values` float32 [batch, 3, 224, 224] → `image_embeds` [batch, 768] = (per-channel mean) · W, W fixed
+ * pseudo-random 3×768. `projection: false` names the output `pooler_output` instead, as a CLIPVisionModel export.
+ */
+export async function writeClipVisionFolder(dir: string, options: { projection?: boolean } = {}): Promise<string> {
+  const output = options.projection === false ? 'pooler_output' : 'image_embeds';
+  const next = pseudoRandom(777);
+  await writeGraph(join(dir, 'onnx', 'vision_model.onnx'), {
+    inputs: [{ name: 'pixel_values', type: 'float32', dims: ['batch_size', 3, 224, 224] }],
+    outputs: [{ name: output, type: 'float32', dims: ['batch_size', 768] }],
+    nodes: [
+      { op: 'GlobalAveragePool', inputs: ['pixel_values'], outputs: ['pooled'] },
+      { op: 'Flatten', inputs: ['pooled'], outputs: ['flat'] },
+      { op: 'MatMul', inputs: ['flat', 'proj'], outputs: [output] },
+    ],
+    initializers: [{ name: 'proj', dims: [3, 768], data: Float32Array.from({ length: 3 * 768 }, next) }],
+  });
+  await writeFile(join(dir, 'config.json'), JSON.stringify({ model_type: 'clip' }));
+  await writeFile(join(dir, 'tokenizer.json'), JSON.stringify({ model: { type: 'BPE' } }));
+  return dir;
+}
+
+/** A fixed stream in [-1, 1) (a linear congruential generator): weights that differ per channel, the same every run. */
+function pseudoRandom(seed: number): () => number {
+  let state = seed;
+  return () => ((state = (state * 1103515245 + 12345) % 2147483648) / 2147483648) * 2 - 1;
 }

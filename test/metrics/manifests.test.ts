@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { PluginModule } from '../../core/contracts.js';
+import * as clip from '../../metrics/clip/index.js';
 import * as mae from '../../metrics/mae/index.js';
 import * as mse from '../../metrics/mse/index.js';
 import * as pearson from '../../metrics/pearson/index.js';
@@ -9,6 +10,7 @@ import * as ssim from '../../metrics/ssim/index.js';
 import * as twoWay from '../../metrics/two-way/index.js';
 
 const modules: Record<string, PluginModule> = {
+  clip,
   mae,
   mse,
   pearson,
