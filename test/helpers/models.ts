@@ -145,3 +145,18 @@ export function alexNetTapsGraph(): OnnxGraph {
     initializers: channels.map((c, k) => ({ name: `w${k + 1}`, dims: [c, 3, 1, 1], data: Float32Array.from({ length: c * 3 }, next) })),
   };
 }
+
+/**
+ * The FID Inception graph signature at toy size: `images` float32 [batch, 3, 299, 299] → `pool3` [batch, 3], the
+ * per-channel global average (GlobalAveragePool + Flatten).
+ */
+export function fidInceptionGraph(): OnnxGraph {
+  return {
+    inputs: [{ name: 'images', type: 'float32', dims: ['batch', 3, 299, 299] }],
+    outputs: [{ name: 'pool3', type: 'float32', dims: ['batch', 3] }],
+    nodes: [
+      { op: 'GlobalAveragePool', inputs: ['images'], outputs: ['pooled'] },
+      { op: 'Flatten', inputs: ['pooled'], outputs: ['pool3'] },
+    ],
+  };
+}
