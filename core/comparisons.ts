@@ -36,6 +36,8 @@ export function pairedComparisons(rows: MetricRow[], outcomes: PipelineOutcome[]
         const row = rows.find((r) => r.pipeline === other.pipeline && r.subject === subject && `${r.target}/${r.metric}` === key);
         const baseRow = rows.find((r) => r.pipeline === baseline.pipeline && r.subject === subject && `${r.target}/${r.metric}` === key);
         if (!base || !row || !baseRow || row.value === null || baseRow.value === null) continue;
+        // A set-level metric (no per-item values, e.g. FID) has nothing to pair: no paired test for it.
+        if (values.length === 0 || base.length === 0) continue;
         const c = pairedBootstrap(values, base, { seed });
         out.push({
           subject,

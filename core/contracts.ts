@@ -197,8 +197,10 @@ export type MetricInput =
 export interface MetricResult {
   /** The aggregate as the metric's convention defines it (usually the mean of `perItem`). */
   value: number;
-  /** One value per test item, for intervals and paired tests. */
+  /** One value per test item, for intervals and paired tests; empty for a set-level metric (e.g. FID). */
   perItem: Float64Array;
+  /** The metric's own interval (a set-level metric has no per-item values to bootstrap the mean of). */
+  interval?: { low: number; high: number; method: string };
   /** A few words qualifying this run of the metric, shown after its name: e.g. `150-way` for retrieval. */
   note?: string;
 }

@@ -480,7 +480,8 @@ export class ExperimentRunner {
       this.say(pipeline, subject, `warning: ${metric} on ${target} is ${problem}; reported as n/a`);
       return { ...base, value: null, low: null, high: null, trivial: trivialValue, problem };
     }
-    const ci = bootstrapMeanInterval(result.perItem, { seed });
+    // A set-level metric brings its own interval, or none (then no bounds rather than a bootstrap of nothing).
+    const ci = result.interval ?? (result.perItem.length > 0 ? bootstrapMeanInterval(result.perItem, { seed }) : { low: null, high: null });
     return { ...base, value: result.value, low: ci.low, high: ci.high, trivial: trivialValue };
   }
 }

@@ -39,8 +39,14 @@ export interface FeatureStatistics {
   readonly covariance: Float64Array;
 }
 
-/** Centred features ÷ √(n − 1), float64 (so that AᵀA is np.cov), and their column means. */
-function centred(features: Matrix, what: string): { a: Dense<Float64Array>; mean: Float64Array } {
+/** Options of the Fréchet distance: pytorch-fid's eps, and np.cov's ddof (1; 0 is StyleGAN2-ADA's estimator). */
+export interface FrechetOptions {
+  eps?: number;
+  ddof?: 0 | 1;
+}
+
+/** Centred features ÷ √(n − ddof), float64 (so that AᵀA is np.cov with that ddof), and their column means. */
+function centred(features: Matrix, what: string, ddof: 0 | 1 = 1): { a: Dense<Float64Array>; mean: Float64Array } {
   const { rows: n, cols: d, data } = features;
   if (n < 2) throw new UserError(`${n} feature rows; a covariance needs at least 2 images`, what);
   const mean = new Float64Array(d);
@@ -50,27 +56,27 @@ function centred(features: Matrix, what: string): { a: Dense<Float64Array>; mean
     mean[i % d]! += value;
   }
   for (let k = 0; k < d; k++) mean[k]! /= n;
-  const scale = 1 / Math.sqrt(n - 1);
+  const scale = 1 / Math.sqrt(n - ddof);
   const a = new Float64Array(n * d);
   for (let i = 0; i < n; i++) for (let k = 0; k < d; k++) a[i * d + k] = (data[i * d + k]! - mean[k]!) * scale;
   return { a: { rows: n, cols: d, data: a }, mean };
 }
 
 /** Mean and np.cov (rowvar=False) of n × d features. */
-export async function featureStatistics(linalg: Linalg, features: Matrix, what = 'features'): Promise<FeatureStatistics> {
-  const { a, mean } = centred(features, what);
+export async function featureStatistics(linalg: Linalg, features: Matrix, what = 'features', ddof: 0 | 1 = 1): Promise<FeatureStatistics> {
+  const { a, mean } = centred(features, what, ddof);
   const covariance = await linalg.gemm(a, a, { transA: true });
   return { count: features.rows, dims: features.cols, mean, covariance: covariance.data };
 }
 
 /** Fréchet distance between the feature sets `a` and `b` (rows are images, same width). */
-export async function frechetDistance(linalg: Linalg, a: Matrix, b: Matrix, options: { eps?: number } = {}): Promise<number> {
+export async function frechetDistance(linalg: Linalg, a: Matrix, b: Matrix, options: FrechetOptions = {}): Promise<number> {
   if (a.cols !== b.cols) throw new UserError(`feature widths differ: ${a.cols} and ${b.cols}`, 'frechet distance');
   if (Math.min(a.rows, b.rows) > a.cols) {
-    return frechetFromStatistics(linalg, await featureStatistics(linalg, a, 'first feature set'), await featureStatistics(linalg, b, 'second feature set'), options);
+    return frechetFromStatistics(linalg, await featureStatistics(linalg, a, 'first feature set', options.ddof), await featureStatistics(linalg, b, 'second feature set', options.ddof), options);
   }
-  const first = centred(a, 'first feature set');
-  const second = centred(b, 'second feature set');
+  const first = centred(a, 'first feature set', options.ddof);
+  const second = centred(b, 'second feature set', options.ddof);
   const cross = await linalg.gemm(first.a, second.a, { transB: true });
   // (ABᵀ)(ABᵀ)ᵀ or (ABᵀ)ᵀ(ABᵀ), whichever is smaller: same non-zero eigenvalues.
   const small = cross.rows <= cross.cols ? await linalg.gram(cross) : await linalg.gemm(cross, cross, { transA: true });

@@ -191,3 +191,18 @@ function pseudoRandom(seed: number): () => number {
   let state = seed;
   return () => ((state = (state * 1103515245 + 12345) % 2147483648) / 2147483648) * 2 - 1;
 }
+
+/**
+ * The FID Inception graph signature at toy size: `images` float32 [batch, 3, 299, 299] → `pool3` [batch, 3], the
+ * per-channel global average (GlobalAveragePool + Flatten).
+ */
+export function fidInceptionGraph(): OnnxGraph {
+  return {
+    inputs: [{ name: 'images', type: 'float32', dims: ['batch', 3, 299, 299] }],
+    outputs: [{ name: 'pool3', type: 'float32', dims: ['batch', 3] }],
+    nodes: [
+      { op: 'GlobalAveragePool', inputs: ['images'], outputs: ['pooled'] },
+      { op: 'Flatten', inputs: ['pooled'], outputs: ['pool3'] },
+    ],
+  };
+}

@@ -118,3 +118,12 @@ describe('bootstrap interval of a set-level metric', () => {
     expect(again).toEqual(result);
   });
 });
+
+describe('frechetDistance ddof', () => {
+  it('1-D closed form (μ1 − μ2)² + (σ1 − σ2)²: sample (ddof 1) and population (ddof 0) variances', async () => {
+    const a: Matrix = { rows: 2, cols: 1, data: Float32Array.from([0, 2]) }; // mean 1, variance 2 (ddof 1) / 1 (ddof 0)
+    const b: Matrix = { rows: 2, cols: 1, data: Float32Array.from([1, 5]) }; // mean 3, variance 8 / 4
+    expect(await frechetDistance(createJsLinalg(), a, b)).toBeCloseTo(4 + 2 + 8 - 2 * 4, 12);
+    expect(await frechetDistance(createJsLinalg(), a, b, { ddof: 0 })).toBeCloseTo(4 + 1 + 4 - 2 * 2, 12);
+  });
+});
