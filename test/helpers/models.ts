@@ -147,10 +147,12 @@ export function alexNetTapsGraph(): OnnxGraph {
 
 /**
  * The `effnet-b` / `swav` graph signature at toy size: `images` float32 [batch, 3, height, width] → `avgpool`
- * [batch, channels] (1280 or 2048) = the per-channel means times a fixed pseudo-random 3 × channels matrix.
+ * [batch, channels] (1280 or 2048) = the per-channel means times a 3 × channels matrix: fixed pseudo-random, or
+ * `weight(rgb, k)`.
  */
-export function pooledFeatureGraph(channels: number): OnnxGraph {
+export function pooledFeatureGraph(channels: number, weight?: (rgb: number, k: number) => number): OnnxGraph {
   const next = pseudoRandom(4242);
+  const data = Float32Array.from({ length: 3 * channels }, (_, i) => (weight ? weight(Math.floor(i / channels), i % channels) : next()));
   return {
     inputs: [{ name: 'images', type: 'float32', dims: ['batch', 3, 'height', 'width'] }],
     outputs: [{ name: 'avgpool', type: 'float32', dims: ['batch', channels] }],
@@ -159,7 +161,7 @@ export function pooledFeatureGraph(channels: number): OnnxGraph {
       { op: 'Flatten', inputs: ['pooled'], outputs: ['flat'] },
       { op: 'MatMul', inputs: ['flat', 'w'], outputs: ['avgpool'] },
     ],
-    initializers: [{ name: 'w', dims: [3, channels], data: Float32Array.from({ length: 3 * channels }, next) }],
+    initializers: [{ name: 'w', dims: [3, channels], data }],
   };
 }
 

@@ -68,4 +68,36 @@ describe('correlation-distance feature metrics (effnet-b, swav)', () => {
     core = await makeTestCore({ models: { 'effnet-b1': wrong, 'swav-resnet50': wrong } });
     await expect(new ExperimentRunner(core).run(spec())).rejects.toThrow(/model signature does not match: .*output 'avgpool': missing/);
   });
+
+  it('score 0 for every item when the reconstructions are the ground truths, and 1 − r by hand for two constant images', async () => {
+    dir = await mkdtemp(join(tmpdir(), 'nd-effswav-'));
+    // avgpool_k = normalised mean of channel k mod 3: for constant images, known in closed form.
+    const graph = pooledFeatureGraph(1280, (rgb, k) => (k % 3 === rgb ? 1 : 0));
+    core = await makeTestCore({ models: { 'effnet-b1': await writeNeurodecodeFolder(join(dir, 'effnet-b1'), { graphs: { features: graph } }) } });
+    const { instance } = await core.registry.create('metric', 'effnet-b', { convention: 'brain-diffuser' });
+    const constant = (...rgb: number[][]) => ({
+      count: rgb.length,
+      height: 8,
+      width: 8,
+      channels: 3,
+      data: Float32Array.from(rgb.flatMap((c) => Array.from({ length: 64 }, () => c).flat())),
+    });
+    const a = [51 / 255, 102 / 255, 204 / 255];
+    const b = [204 / 255, 153 / 255, 0];
+    const same = await instance.compute({ kind: 'image', pred: constant(a, b), truth: constant(a, b) }, { seed: 0 });
+    for (const v of same.perItem) expect(v).toBeCloseTo(0, 6);
+    const swapped = await instance.compute({ kind: 'image', pred: constant(b, a), truth: constant(a, b) }, { seed: 0 });
+    const mean = [0.485, 0.456, 0.406];
+    const std = [0.229, 0.224, 0.225];
+    const f = (v: number[]) => Array.from({ length: 1280 }, (_, k) => (v[k % 3]! - mean[k % 3]!) / std[k % 3]!);
+    const pearson = (x: number[], y: number[]) => {
+      const mx = x.reduce((s, v) => s + v, 0) / x.length;
+      const my = y.reduce((s, v) => s + v, 0) / y.length;
+      const sxy = x.reduce((s, v, i) => s + (v - mx) * (y[i]! - my), 0);
+      return sxy / Math.sqrt(x.reduce((s, v) => s + (v - mx) ** 2, 0) * y.reduce((s, v) => s + (v - my) ** 2, 0));
+    };
+    const expected = 1 - pearson(f(a), f(b));
+    expect(swapped.perItem[0]).toBeCloseTo(expected, 4);
+    expect(swapped.perItem[1]).toBeCloseTo(expected, 4);
+  });
 });
