@@ -14,10 +14,9 @@ import { UserError } from '../../core/errors.js';
 import { packageFile } from '../../core/plugin-loader.js';
 import type { PluginServices } from '../../core/services.js';
 import type { ImageBatch } from '../../core/tensor.js';
-import { lpipsDistance, lpipsInput, networkInput, readLpipsWeights, type FeatureMaps } from '../../core/vision/index.js';
+import { lpipsDistance, lpipsInput, readLpipsWeights, type FeatureMaps } from '../../core/vision/index.js';
 import { meanOf } from '../common/aggregate.js';
-import { FeatureNetwork, flattened, GrayNotice, pairedImages, TruthFeatureCache, type FeatureOutput } from '../common/feature-network.js';
-import { twoWayIdentification } from '../two-way/two-way.js';
+import { FeatureNetwork, GrayNotice, pairedImages, TruthFeatureCache, TwoWayFeatureMetric, type FeatureOutput } from '../common/feature-network.js';
 import { ALEXNET_INPUT, ALEXNET_TAPS, alexNetRequirement, type AlexNetMetricKind } from './requirement.js';
 import type { AlexNetOptions } from './schema.js';
 
@@ -33,35 +32,8 @@ export async function createAlexNetMetric(kind: AlexNetMetricKind, options: Alex
   const gray = new GrayNotice(services.log, where);
   if (kind === 'lpips') return new LpipsMetric(network, await readLpipsWeights(packageFile(LPIPS_WEIGHTS)), gray);
   const truths = await TruthFeatureCache.open(services, folder);
-  return new TwoWayAlexNetMetric(network, kind === 'alexnet-2' ? 'relu2' : 'relu5', options.convention, where, truths, gray);
-}
-
-class TwoWayAlexNetMetric implements Metric {
-  readonly appliesTo = ['image'] as const;
-  readonly direction = 'higher' as const;
-
-  constructor(
-    private readonly network: FeatureNetwork,
-    private readonly tap: 'relu2' | 'relu5',
-    private readonly convention: AlexNetOptions['convention'],
-    private readonly where: string,
-    private readonly truths: TruthFeatureCache,
-    private readonly gray: GrayNotice,
-  ) {}
-
-  async compute(input: MetricInput): Promise<MetricResult> {
-    const { pred, truth } = pairedImages(input, this.where);
-    if (pred.count < 2) throw new UserError(`${pred.count} test image; expected at least 2 for two-way identification`, this.where);
-    const features = async (images: ImageBatch, what: string) => {
-      const prepared = await networkInput(images, 'alexnet', this.convention);
-      this.gray.check(prepared, what);
-      return flattened((await this.network.run(prepared, [this.tap]))[this.tap]!);
-    };
-    const extraction = { network: 'alexnet', output: this.tap, convention: this.convention };
-    const truthFeatures = await this.truths.features(truth, extraction, () => features(truth, 'ground-truth images'));
-    const perItem = twoWayIdentification(await features(pred, 'reconstructions'), truthFeatures);
-    return { value: meanOf(perItem), perItem };
-  }
+  const output = kind === 'alexnet-2' ? 'relu2' : 'relu5';
+  return new TwoWayFeatureMetric(network, { network: 'alexnet', output, convention: options.convention }, where, truths, gray);
 }
 
 const asMaps = (output: FeatureOutput): FeatureMaps => {

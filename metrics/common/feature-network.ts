@@ -6,13 +6,15 @@ import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { Tensor, type InferenceSession } from 'onnxruntime-node';
 import { readMatrix, writeMatrix, type ArtifactCache } from '../../core/cache.js';
-import type { MetricInput } from '../../core/contracts.js';
+import type { Metric, MetricInput, MetricResult } from '../../core/contracts.js';
 import { UserError } from '../../core/errors.js';
 import type { Logger } from '../../core/logging.js';
 import type { ModelFolder } from '../../core/models/folder.js';
 import type { PluginServices } from '../../core/services.js';
 import type { ImageBatch, Matrix } from '../../core/tensor.js';
-import type { NetworkInput } from '../../core/vision/index.js';
+import { networkInput, type FeatureNetwork as NetworkName, type NetworkInput, type VisionConvention } from '../../core/vision/index.js';
+import { twoWayIdentification } from '../two-way/two-way.js';
+import { meanOf } from './aggregate.js';
 
 /** Images per inference call: bounds what the outputs hold at once (AlexNet relu1 at 224 is 0.8 MB an image). */
 export const FEATURE_BATCH = 16;
@@ -132,5 +134,36 @@ export class GrayNotice {
     if (!input.convertedFromGray || this.said) return;
     this.said = true;
     this.log.warn(`${this.where}: the ${what} are grayscale; converted to RGB (gray repeated in R, G and B) for the network`);
+  }
+}
+
+/**
+ * Two-way identification (`pairwise_corr_all`) on one flattened network output, the images prepared per
+ * convention (core/vision `networkInput`): AlexNet(2), AlexNet(5), CLIP.
+ */
+export class TwoWayFeatureMetric implements Metric {
+  readonly appliesTo = ['image'] as const;
+  readonly direction = 'higher' as const;
+
+  constructor(
+    private readonly network: FeatureNetwork,
+    private readonly extraction: { network: NetworkName; output: string; convention: VisionConvention },
+    private readonly where: string,
+    private readonly truths: TruthFeatureCache,
+    private readonly gray: GrayNotice,
+  ) {}
+
+  async compute(input: MetricInput): Promise<MetricResult> {
+    const { pred, truth } = pairedImages(input, this.where);
+    if (pred.count < 2) throw new UserError(`${pred.count} test image; expected at least 2 for two-way identification`, this.where);
+    const { network, output, convention } = this.extraction;
+    const features = async (images: ImageBatch, what: string) => {
+      const prepared = await networkInput(images, network, convention);
+      this.gray.check(prepared, what);
+      return flattened((await this.network.run(prepared, [output]))[output]!);
+    };
+    const truthFeatures = await this.truths.features(truth, this.extraction, () => features(truth, 'ground-truth images'));
+    const perItem = twoWayIdentification(await features(pred, 'reconstructions'), truthFeatures);
+    return { value: meanOf(perItem), perItem };
   }
 }
