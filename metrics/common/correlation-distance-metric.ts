@@ -3,6 +3,7 @@
  * score by mean correlation distance — EffNet-B and SwAV: one `features` graph, input `images` float32
  * [batch, 3, height, width], one pooled output [batch, channels]; per image scipy `correlation(gt_i, pred_i)`
  * (feature-comparisons.ts), lower is better. metrics/effnet-b and metrics/swav differ only in the network they name.
+ * metrics/inception takes the same graph signature (`pooledRequirement`) for its identification metrics.
  */
 import type { Metric, MetricInput, MetricResult, ModelRequirement } from '../../core/contracts.js';
 import { UserError } from '../../core/errors.js';
@@ -20,7 +21,7 @@ export interface PooledNetwork {
   /** Metric id, in messages. */
   id: string;
   /** Preprocessing (core/vision networkInput). */
-  network: Extract<NetworkName, 'effnet' | 'swav'>;
+  network: Extract<NetworkName, 'inception' | 'effnet' | 'swav'>;
   role: string;
   /** Output name and its width (EfficientNet-B1 1280, ResNet-50 2048). */
   output: string;

@@ -9,8 +9,10 @@ create_feature_extractor(..., return_nodes=['avgpool']) returns, flattened).
   python3 metrics/effnet-b/export.py --weights V2 --out <folder>   # IMAGENET1K_V2 (MindEye)
   python3 metrics/effnet-b/export.py --random --out <folder>       # seeded random initialisation (tests)
 """
-import argparse, hashlib, json, os
+import os, sys
 import torch, torchvision
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'common'))
+from export_folder import export_pooled, parser, random_checkpoint
 
 
 class Pooled(torch.nn.Module):
@@ -23,13 +25,7 @@ class Pooled(torch.nn.Module):
 
 
 def main():
-    p = argparse.ArgumentParser()
-    g = p.add_mutually_exclusive_group(required=True)
-    g.add_argument('--weights', choices=['V1', 'V2'], help='torchvision EfficientNet_B1_Weights.IMAGENET1K_V1 or _V2')
-    g.add_argument('--random', action='store_true', help='random initialisation (seeded)')
-    p.add_argument('--seed', type=int, default=0)
-    p.add_argument('--out', required=True)
-    a = p.parse_args()
+    a = parser('torchvision EfficientNet_B1_Weights.IMAGENET1K_V1 or _V2', choices=['V1', 'V2']).parse_args()
     torch.manual_seed(a.seed)
     if a.weights:
         weights = getattr(torchvision.models.EfficientNet_B1_Weights, f'IMAGENET1K_{a.weights}')
@@ -37,30 +33,9 @@ def main():
         checkpoint = f'torchvision EfficientNet_B1_Weights.IMAGENET1K_{a.weights} ({os.path.basename(weights.url)})'
     else:
         net = torchvision.models.efficientnet_b1(weights=None)
-        checkpoint = f'random initialisation (torch.manual_seed({a.seed}))'
-    model = Pooled(net).eval()
-    os.makedirs(a.out, exist_ok=True)
-    path = os.path.join(a.out, 'effnet-b1.onnx')
-    torch.onnx.export(model, torch.zeros(1, 3, 224, 224), path, input_names=['images'], output_names=['avgpool'],
-                      dynamic_axes={'images': {0: 'batch', 2: 'height', 3: 'width'}, 'avgpool': {0: 'batch'}},
-                      opset_version=13)
-    with open(path, 'rb') as f:
-        digest = hashlib.sha256(f.read()).hexdigest()
-    manifest = {
-        'name': 'effnet-b1',
-        'source': {'checkpoint': checkpoint, 'sha256': digest},
-        'licence': 'BSD-3-Clause (torchvision); ImageNet weights for non-commercial research',
-        'graphs': {'features': {
-            'file': 'effnet-b1.onnx',
-            'inputs': [{'name': 'images', 'type': 'float32', 'dims': ['batch', 3, 'height', 'width'],
-                        'testDims': [1, 3, 224, 224]}],
-            'outputs': [{'name': 'avgpool', 'type': 'float32', 'dims': ['batch', 1280]}],
-        }},
-        'preprocessing': {'note': "see metrics/effnet-b/README.md: networkInput('effnet', convention)"},
-    }
-    with open(os.path.join(a.out, 'model.json'), 'w') as f:
-        json.dump(manifest, f, indent=2)
-    print(path, digest)
+        checkpoint = random_checkpoint(a.seed)
+    export_pooled(Pooled(net), a.out, 'effnet-b1', 'avgpool', 1280, checkpoint,
+                  'BSD-3-Clause (torchvision); ImageNet weights for non-commercial research', 'effnet')
 
 
 if __name__ == '__main__':

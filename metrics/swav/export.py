@@ -11,8 +11,10 @@ backbone key was loaded. One graph, `swav-resnet50.onnx`: input `images` float32
       # https://dl.fbaipublicfiles.com/deepcluster/swav_800ep_pretrain.pth.tar
   python3 metrics/swav/export.py --random --out <folder>   # seeded random initialisation (tests)
 """
-import argparse, hashlib, json, os
+import os, sys
 import torch, torchvision
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'common'))
+from export_folder import export_pooled, file_checkpoint, parser, random_checkpoint
 
 
 class Pooled(torch.nn.Module):
@@ -37,44 +39,16 @@ def load_swav(net, path):
 
 
 def main():
-    p = argparse.ArgumentParser()
-    g = p.add_mutually_exclusive_group(required=True)
-    g.add_argument('--weights', metavar='FILE', help='swav_800ep_pretrain.pth.tar')
-    g.add_argument('--random', action='store_true', help='random initialisation (seeded)')
-    p.add_argument('--seed', type=int, default=0)
-    p.add_argument('--out', required=True)
-    a = p.parse_args()
+    a = parser('swav_800ep_pretrain.pth.tar', metavar='FILE').parse_args()
     torch.manual_seed(a.seed)
     net = torchvision.models.resnet50(weights=None)
     if a.weights:
         load_swav(net, a.weights)
-        with open(a.weights, 'rb') as f:
-            checkpoint = f'{os.path.basename(a.weights)} (sha256 {hashlib.sha256(f.read()).hexdigest()})'
+        checkpoint = file_checkpoint(a.weights)
     else:
-        checkpoint = f'random initialisation (torch.manual_seed({a.seed}))'
-    model = Pooled(net).eval()
-    os.makedirs(a.out, exist_ok=True)
-    path = os.path.join(a.out, 'swav-resnet50.onnx')
-    torch.onnx.export(model, torch.zeros(1, 3, 224, 224), path, input_names=['images'], output_names=['avgpool'],
-                      dynamic_axes={'images': {0: 'batch', 2: 'height', 3: 'width'}, 'avgpool': {0: 'batch'}},
-                      opset_version=13)
-    with open(path, 'rb') as f:
-        digest = hashlib.sha256(f.read()).hexdigest()
-    manifest = {
-        'name': 'swav-resnet50',
-        'source': {'checkpoint': checkpoint, 'sha256': digest},
-        'licence': 'SwAV weights: CC BY-NC 4.0 (facebookresearch/swav); torchvision code BSD-3-Clause',
-        'graphs': {'features': {
-            'file': 'swav-resnet50.onnx',
-            'inputs': [{'name': 'images', 'type': 'float32', 'dims': ['batch', 3, 'height', 'width'],
-                        'testDims': [1, 3, 224, 224]}],
-            'outputs': [{'name': 'avgpool', 'type': 'float32', 'dims': ['batch', 2048]}],
-        }},
-        'preprocessing': {'note': "see metrics/swav/README.md: networkInput('swav', convention)"},
-    }
-    with open(os.path.join(a.out, 'model.json'), 'w') as f:
-        json.dump(manifest, f, indent=2)
-    print(path, digest)
+        checkpoint = random_checkpoint(a.seed)
+    export_pooled(Pooled(net), a.out, 'swav-resnet50', 'avgpool', 2048, checkpoint,
+                  'SwAV weights: CC BY-NC 4.0 (facebookresearch/swav); torchvision code BSD-3-Clause', 'swav')
 
 
 if __name__ == '__main__':
