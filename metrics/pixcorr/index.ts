@@ -1,7 +1,7 @@
 /** Plugin module of the `pixcorr` metric: manifest, and a factory that imports the implementation on first use. */
 import { PLUGIN_API_VERSION, type PluginManifest, type PluginRegistrar } from '../../core/contracts.js';
 import { PACKAGE_VERSION } from '../../core/version.js';
-import { pixCorrOptionsSchema } from './schema.js';
+import { pixCorrOptionsSchema, type PixCorrOptions } from './schema.js';
 
 export const manifest: PluginManifest = {
   name: 'neurodecode-metric-pixcorr',
@@ -20,9 +20,9 @@ export const manifest: PluginManifest = {
 
 export function register(registrar: PluginRegistrar): void {
   registrar.metric('pixcorr', {
-    async create() {
+    async create(options) {
       const { PixCorrMetric } = await import('./pixcorr.js');
-      return new PixCorrMetric();
+      return new PixCorrMetric(options as unknown as PixCorrOptions);
     },
   });
 }

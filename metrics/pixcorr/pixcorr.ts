@@ -3,14 +3,17 @@ import type { Metric, MetricInput, MetricResult } from '../../core/contracts.js'
 import { imagesAsMatrix } from '../../core/tensor.js';
 import { meanOf } from '../common/aggregate.js';
 import { rowwisePearson } from '../common/correlation.js';
-import { pairedImages } from '../common/input.js';
+import { pixelMetricPair } from '../common/pixel-convention.js';
+import type { PixCorrOptions } from './schema.js';
 
 export class PixCorrMetric implements Metric {
   readonly appliesTo = ['image'] as const;
   readonly direction = 'higher' as const;
 
-  compute(input: MetricInput): MetricResult {
-    const { pred, truth } = pairedImages(input, 'pixcorr');
+  constructor(private readonly options: PixCorrOptions) {}
+
+  async compute(input: MetricInput): Promise<MetricResult> {
+    const { pred, truth } = await pixelMetricPair(input, 'pixcorr', this.options.convention);
     const perItem = rowwisePearson(imagesAsMatrix(pred), imagesAsMatrix(truth));
     return { value: meanOf(perItem), perItem };
   }

@@ -1,4 +1,12 @@
-/** `pixcorr` has no options (resizing to 425×425 belongs to the paper presets). */
-export type PixCorrOptions = Record<string, never>;
+import { pixelConventionSchema, type PixelConvention } from '../common/pixel-convention.js';
 
-export const pixCorrOptionsSchema = { type: 'object', additionalProperties: false, properties: {} } as const;
+/** Options of `pixcorr`. */
+export interface PixCorrOptions {
+  convention: PixelConvention;
+}
+
+export const pixCorrOptionsSchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: { convention: pixelConventionSchema },
+} as const;

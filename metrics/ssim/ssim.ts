@@ -12,7 +12,8 @@ import type { Metric, MetricInput, MetricResult } from '../../core/contracts.js'
 import { UserError } from '../../core/errors.js';
 import type { ImageBatch } from '../../core/tensor.js';
 import { meanOf } from '../common/aggregate.js';
-import { metricWhere, pairedImages } from '../common/input.js';
+import { metricWhere } from '../common/input.js';
+import { pixelMetricPair } from '../common/pixel-convention.js';
 import type { SsimOptions } from './schema.js';
 
 export type SsimConvention = '2d' | 'columns';
@@ -53,8 +54,8 @@ export class SsimMetric implements Metric {
     this.id = convention === '2d' ? 'ssim' : 'ssim-columns';
   }
 
-  compute(input: MetricInput): MetricResult {
-    const { pred, truth } = pairedImages(input, this.id);
+  async compute(input: MetricInput): Promise<MetricResult> {
+    const { pred, truth } = await pixelMetricPair(input, this.id, this.options.convention);
     const { height, width, channels } = pred;
     if (channels !== 1 && channels !== 3) {
       throw new UserError(`needs grayscale (1) or RGB (3) images, got ${channels} channels`, metricWhere(this.id));

@@ -21,8 +21,8 @@ describe('pixcorr', () => {
     const ramp = imageBatch(1, 2, 2, 1, new Float32Array([0, 0.25, 0.5, 1]));
     const result = await metric.compute({ kind: 'image', pred: flat, truth: ramp }, { seed: 0 });
     expect(result.perItem[0]).toBeNaN();
-    expect(() => metric.compute(latent([[1, 2]], [[1, 2]]), { seed: 0 })).toThrow(UserError);
+    await expect(metric.compute(latent([[1, 2]], [[1, 2]]), { seed: 0 })).rejects.toThrow(UserError);
     const two = imageBatch(2, 2, 2, 1, new Float32Array(8));
-    expect(() => metric.compute({ kind: 'image', pred: ramp, truth: two }, { seed: 0 })).toThrow(/1 images.*2 images/);
+    await expect(metric.compute({ kind: 'image', pred: ramp, truth: two }, { seed: 0 })).rejects.toThrow(/1 images.*2 images/);
   });
 });

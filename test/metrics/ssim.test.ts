@@ -48,10 +48,10 @@ describe('ssim and ssim-columns against scikit-image 0.19.3', () => {
     const metric = await createMetric(ssim, 'ssim');
     const a = imageBatch(1, 16, 16, 3, new Float32Array(16 * 16 * 3));
     const b = imageBatch(1, 16, 12, 3, new Float32Array(16 * 12 * 3));
-    expect(() => metric.compute({ kind: 'image', pred: a, truth: b }, { seed: 0 })).toThrow(/resize/);
+    await expect(metric.compute({ kind: 'image', pred: a, truth: b }, { seed: 0 })).rejects.toThrow(/resize/);
     const small = imageBatch(1, 10, 16, 3, new Float32Array(10 * 16 * 3));
-    expect(() => metric.compute({ kind: 'image', pred: small, truth: small }, { seed: 0 })).toThrow(UserError);
+    await expect(metric.compute({ kind: 'image', pred: small, truth: small }, { seed: 0 })).rejects.toThrow(UserError);
     const rgba = imageBatch(1, 16, 16, 4, new Float32Array(16 * 16 * 4));
-    expect(() => metric.compute({ kind: 'image', pred: rgba, truth: rgba }, { seed: 0 })).toThrow(/4 channels/);
+    await expect(metric.compute({ kind: 'image', pred: rgba, truth: rgba }, { seed: 0 })).rejects.toThrow(/4 channels/);
   });
 });
