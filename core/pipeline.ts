@@ -2,6 +2,7 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { UserError } from './errors.js';
+import { expandMetricSets } from './metric-sets.js';
 import { validateWithSchema } from './validation.js';
 
 /** A plugin named by id, with options for it. */
@@ -10,6 +11,8 @@ export interface PluginRef {
   options: Record<string, unknown>;
   /** Folder of the file that names this plugin: its relative path options are relative to it (core/paths.ts). */
   baseDir?: string;
+  /** The metric set (core/metric-sets.ts) a metric came from, for messages. */
+  set?: string;
 }
 
 export interface PipelineSpec {
@@ -105,7 +108,7 @@ export function parsePipeline(value: unknown, where: string, baseDir?: string): 
     subjects: raw.subjects,
     generator: at(raw.generator),
     mappers: Object.fromEntries(Object.entries(raw.mappers).map(([space, m]) => [space, at(m)])),
-    metrics: raw.metrics.map(at),
+    metrics: expandMetricSets(raw.metrics.map((m) => ref(m)), where).map(({ id, options, set }) => ({ ...at({ id, options }), ...(set ? { set } : {}) })),
     seed: raw.seed,
     source: where,
   };

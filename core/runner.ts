@@ -193,7 +193,7 @@ export class ExperimentRunner {
         for (const requirement of needs) {
           const key = JSON.stringify(requirement);
           if (checked.has(key)) continue;
-          await models.require(requirement, `${kind} '${ref.id}' in ${p.name}`);
+          await models.require(requirement, `${kind} '${ref.id}'${ref.set ? ` (from ${ref.set})` : ''} in ${p.name}`);
           checked.add(key);
         }
       }
@@ -204,7 +204,9 @@ export class ExperimentRunner {
   private withAbsolutePaths(spec: ExperimentSpec): ExperimentSpec {
     const { registry } = this.core;
     const absolute = (kind: PluginKind, ref: PluginRef): PluginRef =>
-      ref.baseDir === undefined ? ref : { id: ref.id, options: registry.resolvePaths(kind, ref.id, ref.options, ref.baseDir) };
+      ref.baseDir === undefined
+        ? ref
+        : { id: ref.id, options: registry.resolvePaths(kind, ref.id, ref.options, ref.baseDir), ...(ref.set ? { set: ref.set } : {}) };
     return {
       ...spec,
       pipelines: spec.pipelines.map((p) => ({

@@ -27,6 +27,16 @@ describe('neurodecode CLI', () => {
       expect(ids).toContain(id);
     }
     expect(entries.find((e) => e.id === 'knn')!.source).toBe(KNN);
+    expect(ids).toEqual(expect.arrayContaining(['metric set:@brain-diffuser', 'metric set:@mindeye', 'metric set:@mind-reader']));
+  });
+
+  it('inspects a metric set: the metrics it expands to, with their options', async () => {
+    const r = await cli(['plugins', 'inspect', '@brain-diffuser']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/pixcorr \{"convention":"brain-diffuser"\}\n {2}ssim-columns/);
+    const typo = await cli(['plugins', 'inspect', '@mind']);
+    expect(typo.code).toBe(1);
+    expect(typo.stderr).toMatch(/unknown metric set '@mind' \(known: @brain-diffuser, @mindeye, @mind-reader\)/);
   });
 
   it('inspects a plugin with its defaults, and suggests the closest id of any kind for a typo (exit 1)', async () => {

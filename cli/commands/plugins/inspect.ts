@@ -1,6 +1,7 @@
 import { Args, Flags } from '@oclif/core';
 import { PLUGIN_KINDS, type PluginKind } from '../../../core/contracts.js';
 import { UserError } from '../../../core/errors.js';
+import { isMetricSetId, METRIC_SETS } from '../../../core/metric-sets.js';
 import { describeOptions, renderOptionDocs, schemaDefaults } from '../../../core/option-docs.js';
 import { BaseCommand } from '../../base.js';
 
@@ -14,6 +15,7 @@ export default class PluginsInspect extends BaseCommand<typeof PluginsInspect> {
 
   async run(): Promise<unknown> {
     const { args } = await this.parse(PluginsInspect);
+    if (isMetricSetId(args.id)) return this.showMetricSet(args.id);
     const core = await this.core();
     const kinds = this.flags.kind ? [this.flags.kind as PluginKind] : PLUGIN_KINDS;
     const matches = core.registry.findById(args.id, kinds);
@@ -26,5 +28,14 @@ export default class PluginsInspect extends BaseCommand<typeof PluginsInspect> {
     this.log(options.length ? 'options:' : 'options: none');
     for (const line of renderOptionDocs(options)) this.log(line);
     return { ...contribution, plugin: plugin.manifest, source: plugin.source, defaults: schemaDefaults(contribution.optionsSchema), options };
+  }
+
+  private showMetricSet(id: string): unknown {
+    const set = METRIC_SETS[id];
+    if (!set) throw new UserError(`unknown metric set '${id}' (known: ${Object.keys(METRIC_SETS).join(', ')})`);
+    this.log(`metric set '${id}' — ${set.summary}`);
+    this.log('expands to (each metric with these options; its other options at their defaults):');
+    for (const m of set.metrics) this.log(`  ${m.id}${Object.keys(m.options).length ? ` ${JSON.stringify(m.options)}` : ''}`);
+    return { kind: 'metric set', id, ...set };
   }
 }

@@ -1,6 +1,7 @@
 import { Flags } from '@oclif/core';
 import Table from 'cli-table3';
 import { PLUGIN_KINDS } from '../../../core/contracts.js';
+import { METRIC_SETS } from '../../../core/metric-sets.js';
 import { BaseCommand } from '../../base.js';
 
 export default class PluginsList extends BaseCommand<typeof PluginsList> {
@@ -22,7 +23,10 @@ export default class PluginsList extends BaseCommand<typeof PluginsList> {
     }));
     const table = new Table({ head: ['kind', 'id', 'summary', 'plugin@version'], style: { head: [], border: [] }, wordWrap: true, colWidths: [11, 20, 60, 36] });
     for (const e of entries) table.push([e.kind, e.id, e.summary, `${e.plugin}@${e.version}${e.source.startsWith('built-in') ? '' : `\n(${e.source})`}`]);
+    // Metric sets are part of the core, not plugins: listed with the metrics they expand to.
+    const sets = this.flags.kind === undefined || this.flags.kind === 'metric' ? Object.entries(METRIC_SETS) : [];
+    for (const [id, set] of sets) table.push(['metric set', id, set.summary, set.metrics.map((m) => m.id).join(', ')]);
     this.log(table.toString());
-    return entries;
+    return [...entries, ...sets.map(([id, set]) => ({ kind: 'metric set', id, summary: set.summary, metrics: set.metrics }))];
   }
 }
