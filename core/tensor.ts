@@ -63,6 +63,12 @@ export function matrixAsImages(m: Matrix, height: number, width: number, channel
   return { count: m.rows, height, width, channels, data: m.data };
 }
 
+/** Images `start` … `start + count − 1` of a batch (a view, no copy). */
+export function sliceImages(images: ImageBatch, start: number, count: number): ImageBatch {
+  const size = images.height * images.width * images.channels;
+  return { ...images, count, data: images.data.subarray(start * size, (start + count) * size) };
+}
+
 /** Images selected by index, copied. */
 export function takeImages(images: ImageBatch, indices: ArrayLike<number>): ImageBatch {
   const taken = takeRows(imagesAsMatrix(images), indices);

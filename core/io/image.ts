@@ -83,25 +83,55 @@ function pillowCoefficients(inSize: number, outSize: number, filter: { support: 
 
 /** One Pillow pass along x (`horizontal`) or y, with 8-bit rounding and clipping. */
 function pillowPass(image: RasterImage, outSize: number, horizontal: boolean, filter: { support: number; f: (x: number) => number }): RasterImage {
+  const { first, weights } = pillowCoefficients(horizontal ? image.width : image.height, outSize, filter);
+  return horizontal ? horizontalPass(image, outSize, first, weights) : verticalPass(image, outSize, first, weights);
+}
+
+/** Pillow's rounding: ss starts at half of 2^22 and is shifted right (floor), then clipped to a byte. */
+const ROUND = 2 ** (PRECISION_BITS - 1);
+const SCALE = 2 ** PRECISION_BITS;
+const toByte = (ss: number) => Math.min(255, Math.max(0, Math.floor(ss / SCALE)));
+
+function horizontalPass(image: RasterImage, outW: number, first: Int32Array, weights: Int32Array[]): RasterImage {
   const { width, height, channels, data } = image;
-  const { first, weights } = pillowCoefficients(horizontal ? width : height, outSize, filter);
-  const outW = horizontal ? outSize : width;
-  const outH = horizontal ? height : outSize;
-  const out = new Uint8Array(outW * outH * channels);
-  const step = horizontal ? channels : width * channels;
-  for (let y = 0; y < outH; y++) {
+  const out = new Uint8Array(outW * height * channels);
+  for (let y = 0; y < height; y++) {
+    const row = y * width;
     for (let x = 0; x < outW; x++) {
-      const o = horizontal ? x : y;
-      const k = weights[o]!;
-      const base = horizontal ? (y * width + first[o]!) * channels : (first[o]! * width + x) * channels;
+      const k = weights[x]!;
+      const base = (row + first[x]!) * channels;
+      const o = (y * outW + x) * channels;
       for (let c = 0; c < channels; c++) {
-        let ss = 1 << (PRECISION_BITS - 1);
-        for (let i = 0; i < k.length; i++) ss += data[base + i * step + c]! * k[i]!;
-        out[(y * outW + x) * channels + c] = Math.min(255, Math.max(0, Math.floor(ss / 2 ** PRECISION_BITS)));
+        let ss = ROUND;
+        for (let i = 0, at = base + c; i < k.length; i++, at += channels) ss += data[at]! * k[i]!;
+        out[o + c] = toByte(ss);
       }
     }
   }
-  return { width: outW, height: outH, channels, data: out };
+  return { width: outW, height, channels, data: out };
+}
+
+/**
+ * The vertical pass, one output row at a time: each tap adds a whole contiguous input row to a float64 accumulator
+ * (exact: the integer sums stay far below 2^53), which is what makes this pass fast in JS.
+ */
+function verticalPass(image: RasterImage, outH: number, first: Int32Array, weights: Int32Array[]): RasterImage {
+  const { width, channels, data } = image;
+  const rowLength = width * channels;
+  const out = new Uint8Array(outH * rowLength);
+  const ss = new Float64Array(rowLength);
+  for (let y = 0; y < outH; y++) {
+    const k = weights[y]!;
+    ss.fill(ROUND);
+    for (let i = 0; i < k.length; i++) {
+      const weight = k[i]!;
+      const from = (first[y]! + i) * rowLength;
+      for (let j = 0; j < rowLength; j++) ss[j]! += data[from + j]! * weight;
+    }
+    const o = y * rowLength;
+    for (let j = 0; j < rowLength; j++) out[o + j] = toByte(ss[j]!);
+  }
+  return { width, height: outH, channels, data: out };
 }
 
 /** Pillow's ImagingScaleAffine: positions accumulated as x0 = s/2, x += s (s = in/out) — the float sum matters. */

@@ -119,27 +119,31 @@ export const PIXEL_METRIC_SIZE = 425;
  */
 export async function pixelMetricImages(images: ImageBatch, convention: VisionConvention, options: NetworkInputOptions = {}): Promise<ImageBatch> {
   checkFinite(images, 'pixel metric input');
-  const planes =
-    convention === 'brain-diffuser'
-      ? await pillowPlanes(images, PIXEL_METRIC_SIZE, PIXEL_METRIC_SIZE, 'pillow-default')
-      : resizeBilinear(toPlanes(images, false, false), ...sizeOf(shorterSideSize(images.height, images.width, PIXEL_METRIC_SIZE)), {
-          antialias: options.antialias ?? false,
-        });
+  const { count, channels } = images;
+  if (convention === 'brain-diffuser') {
+    // The Pillow port works on HWC bytes: ÷255 is all that is left to do.
+    const size = PIXEL_METRIC_SIZE * PIXEL_METRIC_SIZE * channels;
+    const out = new Float32Array(count * size);
+    for (let n = 0; n < count; n++) {
+      const resized = await resizeImage(imageToRaster(images, n), PIXEL_METRIC_SIZE, PIXEL_METRIC_SIZE, 'pillow-default');
+      for (let i = 0; i < size; i++) out[n * size + i] = resized.data[i]! / 255;
+    }
+    return { count, height: PIXEL_METRIC_SIZE, width: PIXEL_METRIC_SIZE, channels, data: out };
+  }
+  const target = shorterSideSize(images.height, images.width, PIXEL_METRIC_SIZE);
+  const planes = resizeBilinear(toPlanes(images, false, false), target.height, target.width, { antialias: options.antialias ?? false });
   // Back to HWC: the pixel metrics work on ImageBatch values.
-  const { channels } = images;
   const { height, width } = planes;
   const plane = height * width;
-  const out = new Float32Array(images.count * plane * channels);
-  for (let n = 0; n < images.count; n++) {
+  const out = new Float32Array(count * plane * channels);
+  for (let n = 0; n < count; n++) {
     for (let c = 0; c < channels; c++) {
       const src = (n * channels + c) * plane;
       for (let p = 0; p < plane; p++) out[(n * plane + p) * channels + c] = planes.data[src + p]!;
     }
   }
-  return { count: images.count, height, width, channels, data: out };
+  return { count, height, width, channels, data: out };
 }
-
-const sizeOf = (size: { height: number; width: number }) => [size.height, size.width] as const;
 
 function checkBatch(images: ImageBatch, what: string): void {
   if (images.channels !== 1 && images.channels !== 3) {
@@ -176,19 +180,18 @@ function toPlanes(images: ImageBatch, quantise: boolean, rgb = true): Planes {
   return { planes: count * outChannels, height, width, data };
 }
 
-const pillowBilinearPlanes = (images: ImageBatch, height: number, width: number) => pillowPlanes(images, height, width, 'bilinear', true);
-
-/** Each image as 8 bits, resized by the Pillow port, ÷255, as NCHW planes (gray repeated when `rgb`). */
-async function pillowPlanes(images: ImageBatch, height: number, width: number, kernel: 'bilinear' | 'pillow-default', rgb = false): Promise<Planes> {
-  const outChannels = rgb ? 3 : images.channels;
+/** Each image as 8 bits, resized by the Pillow port's bilinear filter, ÷255, as RGB NCHW planes (gray repeated). */
+async function pillowBilinearPlanes(images: ImageBatch, height: number, width: number): Promise<Planes> {
+  const outChannels = 3;
   const plane = height * width;
   const data = new Float32Array(images.count * outChannels * plane);
   for (let n = 0; n < images.count; n++) {
-    const resized = await resizeImage(imageToRaster(images, n), width, height, kernel);
-    for (let p = 0; p < plane; p++) {
-      for (let c = 0; c < outChannels; c++) {
-        data[(n * outChannels + c) * plane + p] = resized.data[p * images.channels + (images.channels === 1 ? 0 : c)]! / 255;
-      }
+    const resized = await resizeImage(imageToRaster(images, n), width, height, 'bilinear');
+    const { channels } = images;
+    for (let c = 0; c < outChannels; c++) {
+      const from = channels === 1 ? 0 : c;
+      const to = (n * outChannels + c) * plane;
+      for (let p = 0; p < plane; p++) data[to + p] = resized.data[p * channels + from]! / 255;
     }
   }
   return { planes: images.count * outChannels, height, width, data };

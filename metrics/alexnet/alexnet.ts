@@ -13,10 +13,10 @@ import type { Metric, MetricInput, MetricResult } from '../../core/contracts.js'
 import { UserError } from '../../core/errors.js';
 import { packageFile } from '../../core/plugin-loader.js';
 import type { PluginServices } from '../../core/services.js';
-import type { ImageBatch } from '../../core/tensor.js';
+import { sliceImages, type ImageBatch } from '../../core/tensor.js';
 import { lpipsDistance, lpipsInput, readLpipsWeights, type FeatureMaps } from '../../core/vision/index.js';
 import { meanOf } from '../common/aggregate.js';
-import { FeatureNetwork, GrayNotice, pairedImages, TruthFeatureCache, TwoWayFeatureMetric, type FeatureOutput } from '../common/feature-network.js';
+import { FEATURE_BATCH, FeatureNetwork, GrayNotice, pairedImages, TruthFeatureCache, TwoWayFeatureMetric, type FeatureOutput } from '../common/feature-network.js';
 import { ALEXNET_INPUT, ALEXNET_TAPS, alexNetRequirement, type AlexNetMetricKind } from './requirement.js';
 import type { AlexNetOptions } from './schema.js';
 
@@ -58,12 +58,16 @@ class LpipsMetric implements Metric {
       throw new UserError(`reconstructions are ${pred.height}×${pred.width}, ground truths ${truth.height}×${truth.width}; LPIPS compares images of one size`, where);
     }
     const taps = async (images: ImageBatch, what: string) => {
-      const prepared = lpipsInput(images);
-      this.gray.check(prepared, what);
-      const outputs = await this.network.run(prepared, ALEXNET_TAPS);
+      const outputs = await this.network.run(images, (batch) => this.gray.checked(lpipsInput(batch), what), ALEXNET_TAPS);
       return ALEXNET_TAPS.map((tap) => asMaps(outputs[tap]!));
     };
-    const perItem = lpipsDistance(await taps(pred, 'reconstructions'), await taps(truth, 'ground-truth images'), this.lin);
+    // One batch of pairs at a time: the five taps of a whole test set would hold gigabytes.
+    const perItem = new Float64Array(pred.count);
+    for (let start = 0; start < pred.count; start += FEATURE_BATCH) {
+      const count = Math.min(FEATURE_BATCH, pred.count - start);
+      const [p, t] = [sliceImages(pred, start, count), sliceImages(truth, start, count)];
+      perItem.set(lpipsDistance(await taps(p, 'reconstructions'), await taps(t, 'ground-truth images'), this.lin), start);
+    }
     return { value: meanOf(perItem), perItem };
   }
 }

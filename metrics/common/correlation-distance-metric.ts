@@ -74,9 +74,8 @@ class CorrelationDistanceMetric implements Metric {
     const { pred, truth } = pairedImages(input, this.where);
     const { output } = this.net;
     const features = async (images: ImageBatch, what: string) => {
-      const prepared = await networkInput(images, this.net.network, this.convention);
-      this.gray.check(prepared, what);
-      const result = (await this.network.run(prepared, [output]))[output]!;
+      const prepare = async (batch: ImageBatch) => this.gray.checked(await networkInput(batch, this.net.network, this.convention), what);
+      const result = (await this.network.run(images, prepare, [output]))[output]!;
       if (result.shape.length !== 1 || result.shape[0] !== this.net.channels) {
         throw new UserError(`output '${output}' is [batch, ${result.shape.join(', ')}]; expected [batch, ${this.net.channels}]`, this.where);
       }

@@ -69,7 +69,7 @@ function checkedImages(pred: ImageBatch, truth: ImageBatch, metricId: string): v
   ) {
     throw new UserError(
       `reconstructions are ${shape(pred)} but ground truth is ${shape(truth)}; ` +
-        'resize both to one resolution first (the paper presets do)',
+        "resize both to one resolution first, or set the metric's convention option to resize both as a paper does",
       metricWhere(metricId),
     );
   }

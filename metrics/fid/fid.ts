@@ -51,9 +51,8 @@ export class FidMetric implements Metric {
     const { pred, truth } = pairedImages(input, WHERE);
     if (pred.count < 2) throw new UserError(`${pred.count} test image; expected at least 2 (FID needs a covariance)`, WHERE);
     const features = async (images: ImageBatch, what: string) => {
-      const prepared = pytorchFidInput(images);
-      this.gray.check(prepared, what);
-      return flattened((await this.network.run(prepared, [FID_OUTPUT]))[FID_OUTPUT]!);
+      const prepare = (batch: ImageBatch) => this.gray.checked(pytorchFidInput(batch), what);
+      return flattened((await this.network.run(images, prepare, [FID_OUTPUT]))[FID_OUTPUT]!);
     };
     const truthFeatures = await this.truths.features(truth, { network: 'fid-inception', output: FID_OUTPUT, input: 'pytorch-fid' }, () => features(truth, 'ground-truth images'));
     const predFeatures = await features(pred, 'reconstructions');

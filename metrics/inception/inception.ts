@@ -64,8 +64,7 @@ class NWayMetric implements Metric {
   }
 
   private async features(images: ImageBatch, convention: VisionConvention, what: string): Promise<Matrix> {
-    const prepared = await networkInput(images, 'inception', convention);
-    this.opened.gray.check(prepared, what);
-    return flattened((await this.opened.network.run(prepared, [INCEPTION.output]))[INCEPTION.output]!);
+    const prepare = async (batch: ImageBatch) => this.opened.gray.checked(await networkInput(batch, 'inception', convention), what);
+    return flattened((await this.opened.network.run(images, prepare, [INCEPTION.output]))[INCEPTION.output]!);
   }
 }

@@ -3,7 +3,7 @@ import type { Metric, MetricInput, MetricResult } from '../../core/contracts.js'
 import { imagesAsMatrix } from '../../core/tensor.js';
 import { meanOf } from '../common/aggregate.js';
 import { rowwisePearson } from '../common/correlation.js';
-import { pixelMetricPair } from '../common/pixel-convention.js';
+import { pixelMetricPerItem } from '../common/pixel-convention.js';
 import type { PixCorrOptions } from './schema.js';
 
 export class PixCorrMetric implements Metric {
@@ -13,8 +13,7 @@ export class PixCorrMetric implements Metric {
   constructor(private readonly options: PixCorrOptions) {}
 
   async compute(input: MetricInput): Promise<MetricResult> {
-    const { pred, truth } = await pixelMetricPair(input, 'pixcorr', this.options.convention);
-    const perItem = rowwisePearson(imagesAsMatrix(pred), imagesAsMatrix(truth));
+    const perItem = await pixelMetricPerItem(input, 'pixcorr', this.options.convention, (pred, truth) => rowwisePearson(imagesAsMatrix(pred), imagesAsMatrix(truth))[0]!);
     return { value: meanOf(perItem), perItem };
   }
 }

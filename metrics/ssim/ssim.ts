@@ -13,7 +13,7 @@ import { UserError } from '../../core/errors.js';
 import type { ImageBatch } from '../../core/tensor.js';
 import { meanOf } from '../common/aggregate.js';
 import { metricWhere } from '../common/input.js';
-import { pixelMetricPair } from '../common/pixel-convention.js';
+import { pixelMetricPerItem } from '../common/pixel-convention.js';
 import type { SsimOptions } from './schema.js';
 
 export type SsimConvention = '2d' | 'columns';
@@ -55,24 +55,23 @@ export class SsimMetric implements Metric {
   }
 
   async compute(input: MetricInput): Promise<MetricResult> {
-    const { pred, truth } = await pixelMetricPair(input, this.id, this.options.convention);
-    const { height, width, channels } = pred;
+    const ssimOf = this.convention === '2d' ? ssim2d : ssimColumns;
+    const perItem = await pixelMetricPerItem(input, this.id, this.options.convention, (pred, truth) => {
+      this.checkSize(pred);
+      return ssimOf(grayscale(truth, 0), grayscale(pred, 0), pred.height, pred.width, this.options.dataRange);
+    });
+    return { value: meanOf(perItem), perItem };
+  }
+
+  /** Checked on the images compared (after any resize of the convention). */
+  private checkSize({ height, width, channels }: ImageBatch): void {
     if (channels !== 1 && channels !== 3) {
       throw new UserError(`needs grayscale (1) or RGB (3) images, got ${channels} channels`, metricWhere(this.id));
     }
     const minWidth = this.convention === '2d' ? WINDOW : 1;
     if (height < WINDOW || width < minWidth) {
-      throw new UserError(
-        `images of ${height}×${width} are smaller than the ${WINDOW}-pixel Gaussian window`,
-        metricWhere(this.id),
-      );
+      throw new UserError(`images of ${height}×${width} are smaller than the ${WINDOW}-pixel Gaussian window`, metricWhere(this.id));
     }
-    const ssimOf = this.convention === '2d' ? ssim2d : ssimColumns;
-    const perItem = new Float64Array(pred.count);
-    for (let i = 0; i < pred.count; i++) {
-      perItem[i] = ssimOf(grayscale(truth, i), grayscale(pred, i), height, width, this.options.dataRange);
-    }
-    return { value: meanOf(perItem), perItem };
   }
 }
 

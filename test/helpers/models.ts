@@ -208,3 +208,19 @@ export function fidInceptionGraph(): OnnxGraph {
     ],
   };
 }
+
+/**
+ * Every model the feature metrics need, as toy graphs of the real signatures, under `dir`: the `models` map of a
+ * neurodecode.config.json (names as the metrics' defaults).
+ */
+export async function writeMetricModels(dir: string): Promise<Record<string, string>> {
+  const pooled = (channels: number) => ({ graphs: { features: pooledFeatureGraph(channels) } });
+  return {
+    alexnet: await writeNeurodecodeFolder(join(dir, 'alexnet'), { graphs: { features: alexNetTapsGraph() } }),
+    'inception-v3': await writeNeurodecodeFolder(join(dir, 'inception-v3'), pooled(2048)),
+    'effnet-b1': await writeNeurodecodeFolder(join(dir, 'effnet-b1'), pooled(1280)),
+    'swav-resnet50': await writeNeurodecodeFolder(join(dir, 'swav-resnet50'), pooled(2048)),
+    'clip-vit-large-patch14': await writeClipVisionFolder(join(dir, 'clip-vit-large-patch14')),
+    'fid-inception': await writeNeurodecodeFolder(join(dir, 'fid-inception'), { graphs: { features: fidInceptionGraph() } }),
+  };
+}

@@ -2,6 +2,8 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import * as pixcorr from '../../metrics/pixcorr/index.js';
 import * as ssim from '../../metrics/ssim/index.js';
+import { UserError } from '../../core/errors.js';
+import { pixelMetricImages } from '../../core/vision/index.js';
 import { patternImage } from '../helpers/vision.js';
 import { createMetric } from './helpers.js';
 
@@ -36,4 +38,17 @@ describe('pixcorr and ssim-columns under each paper convention (test/fixtures/vi
       expect(Math.abs(plain.value - resized)).toBeGreaterThan(1e-4);
     });
   }
+
+  it('under a convention the two sides may differ in size: a reconstruction equal to the resized truth scores 1', async () => {
+    const truth = patternImage(64, 64, 3, 3);
+    const pred = await pixelMetricImages(truth, 'brain-diffuser'); // 425 × 425, already 8-bit: resized to itself
+    const input = { kind: 'image', pred, truth } as const;
+    const options = { convention: 'brain-diffuser' };
+    expect((await (await createMetric(pixcorr, 'pixcorr', options)).compute(input, { seed: 0 })).value).toBeCloseTo(1, 12);
+    expect((await (await createMetric(ssim, 'ssim-columns', options)).compute(input, { seed: 0 })).value).toBeCloseTo(1, 12);
+    // Without a convention the sizes must agree, and the error says how to resize.
+    await expect((await createMetric(pixcorr, 'pixcorr')).compute(input, { seed: 0 })).rejects.toThrow(/set the metric's convention option/);
+    const gray = patternImage(64, 64, 1, 3);
+    await expect((await createMetric(pixcorr, 'pixcorr', options)).compute({ kind: 'image', pred, truth: gray }, { seed: 0 })).rejects.toThrow(UserError);
+  });
 });

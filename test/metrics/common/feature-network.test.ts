@@ -15,11 +15,17 @@ const sessions = createOnnxSessions({ providers: ['cpu'], threads: 1 });
 /** features = 2 · per-channel mean, input `images`. */
 const network = async (batch: number) => new FeatureNetwork(await sessions.open(encodeOnnxModel(featureGraph({ inputName: 'images' }))), 'images', "metric 'test'", batch);
 
-/** Image n, channel c is the constant n + c/10 over a 2×2 plane. */
-function constantInput(count: number, overrides: Partial<NetworkInput> = {}): NetworkInput {
-  const data = new Float32Array(count * 3 * 4);
-  for (let n = 0; n < count; n++) for (let c = 0; c < 3; c++) data.fill(n + c / 10, (n * 3 + c) * 4, (n * 3 + c + 1) * 4);
-  return { count, channels: 3, height: 2, width: 2, data, convertedFromGray: false, ...overrides };
+/** Image n, channel c is the constant n + c/10 over a 2×2 plane (HWC). */
+function constantImages(count: number): ImageBatch {
+  return { count, height: 2, width: 2, channels: 3, data: Float32Array.from({ length: count * 12 }, (_, i) => Math.floor(i / 12) + (i % 3) / 10) };
+}
+
+/** The network input of a batch: the HWC values as NCHW planes, no resize; `sizes` records each batch's count. */
+function asInput(batch: ImageBatch, sizes: number[] = [], overrides: Partial<NetworkInput> = {}): NetworkInput {
+  sizes.push(batch.count);
+  const data = new Float32Array(batch.count * 12);
+  for (let n = 0; n < batch.count; n++) for (let p = 0; p < 4; p++) for (let c = 0; c < 3; c++) data[(n * 3 + c) * 4 + p] = batch.data[(n * 4 + p) * 3 + c]!;
+  return { count: batch.count, channels: 3, height: 2, width: 2, data, convertedFromGray: false, ...overrides };
 }
 
 let dir: string | undefined;
@@ -30,8 +36,10 @@ afterEach(async () => {
 
 describe('FeatureNetwork', () => {
   it('runs in batches and concatenates each output in image order', async () => {
-    // 7 images in batches of 3 (3 + 3 + 1): features of image n are 2·(n, n + 0.1, n + 0.2).
-    const out = (await (await network(3)).run(constantInput(7), ['features'])).features!;
+    // 7 images prepared and run in batches of 3 (3 + 3 + 1): features of image n are 2·(n, n + 0.1, n + 0.2).
+    const sizes: number[] = [];
+    const out = (await (await network(3)).run(constantImages(7), (batch) => asInput(batch, sizes), ['features'])).features!;
+    expect(sizes).toEqual([3, 3, 1]);
     expect(out.shape).toEqual([3]);
     const m = flattened(out);
     expect([m.rows, m.cols]).toEqual([7, 3]);
@@ -41,9 +49,9 @@ describe('FeatureNetwork', () => {
   });
 
   it('refuses a non-finite output, naming the output and the image', async () => {
-    const input = constantInput(4);
-    input.data.fill(3e38, 2 * 12, 2 * 12 + 4); // image 2: 2 · 3e38 overflows float32
-    await expect((await network(2)).run(input, ['features'])).rejects.toThrow(/metric 'test'.*output 'features' has a non-finite value for image 2/);
+    const images = constantImages(4);
+    images.data.fill(3e38, 2 * 12, 3 * 12); // image 2: 2 · 3e38 overflows float32
+    await expect((await network(2)).run(images, (batch) => asInput(batch), ['features'])).rejects.toThrow(/metric 'test'.*output 'features' has a non-finite value for image 2/);
   });
 });
 
@@ -87,10 +95,11 @@ describe('GrayNotice', () => {
   it('warns once, naming the metric, when a gray batch was converted to RGB', () => {
     const warnings: string[] = [];
     const notice = new GrayNotice({ ...silentLogger, warn: (m) => warnings.push(m) }, "metric 'alexnet-2'");
-    notice.check(constantInput(1), 'reconstructions');
+    const input = asInput(constantImages(1));
+    expect(notice.checked(input, 'reconstructions')).toBe(input);
     expect(warnings).toEqual([]);
-    notice.check(constantInput(1, { convertedFromGray: true }), 'reconstructions');
-    notice.check(constantInput(1, { convertedFromGray: true }), 'ground-truth images');
+    notice.checked(asInput(constantImages(1), [], { convertedFromGray: true }), 'reconstructions');
+    notice.checked(asInput(constantImages(1), [], { convertedFromGray: true }), 'ground-truth images');
     expect(warnings).toEqual(["metric 'alexnet-2': the reconstructions are grayscale; converted to RGB (gray repeated in R, G and B) for the network"]);
   });
 });
