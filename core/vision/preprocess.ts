@@ -75,18 +75,18 @@ export async function networkInput(
   const norm = normalisationOf(network);
   if (convention === 'brain-diffuser') {
     const planes = await pillowBilinearPlanes(images, BRAIN_DIFFUSER_SIZE, BRAIN_DIFFUSER_SIZE);
-    return finish(planes, images, (c, v) => (v - norm.mean[c]!) / norm.std[c]!);
+    return finish(planes, images, norm);
   }
   const target = shorterSideSize(images.height, images.width, MINDEYE_SIZES[network]);
   const planes = resizeBilinear(toPlanes(images, false), target.height, target.width, { antialias: options.antialias ?? false });
-  return finish(planes, images, (c, v) => (v - norm.mean[c]!) / norm.std[c]!);
+  return finish(planes, images, norm);
 }
 
 /** pytorch-fid's Inception input: 8-bit, bilinear to 299 × 299 without antialiasing, then 2x − 1. */
 export function pytorchFidInput(images: ImageBatch): NetworkInput {
   checkBatch(images, 'FID input');
   const planes = resizeBilinear(toPlanes(images, true), PYTORCH_FID_SIZE, PYTORCH_FID_SIZE, { antialias: false });
-  return finish(planes, images, (_c, v) => 2 * v - 1);
+  return finish(planes, images, FID_NORMALISATION);
 }
 
 /**
@@ -197,13 +197,17 @@ async function pillowBilinearPlanes(images: ImageBatch, height: number, width: n
   return { planes: images.count * outChannels, height, width, data };
 }
 
-/** Applies the per-channel value map (normalisation) to RGB planes and labels the result. */
-function finish(planes: Planes, images: ImageBatch, map: (channel: number, value: number) => number): NetworkInput {
+/** pytorch-fid's 2x − 1, as a normalisation: (x − 0.5) / 0.5 is exactly 2x − 1 in float64. */
+const FID_NORMALISATION: Normalisation = { mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5] };
+
+/** Normalises RGB planes per channel, (x − mean_c) / std_c in float64, and labels the result. */
+function finish(planes: Planes, images: ImageBatch, norm: Normalisation): NetworkInput {
   const plane = planes.height * planes.width;
   const data = new Float32Array(planes.data.length);
   for (let q = 0; q < planes.planes; q++) {
-    const c = q % 3;
-    for (let i = q * plane; i < (q + 1) * plane; i++) data[i] = map(c, planes.data[i]!);
+    const mean = norm.mean[q % 3]!;
+    const std = norm.std[q % 3]!;
+    for (let i = q * plane; i < (q + 1) * plane; i++) data[i] = (planes.data[i]! - mean) / std;
   }
   return { count: images.count, channels: 3, height: planes.height, width: planes.width, data, convertedFromGray: images.channels === 1 };
 }

@@ -91,19 +91,22 @@ function resampleRows(src: Planes, outWidth: number, axis: AxisWeights): Planes 
   return { planes, height, width: outWidth, data: out };
 }
 
+/** The vertical pass, one output row at a time: each tap adds a whole input row (the same sums, in the same order). */
 function resampleColumns(src: Planes, outHeight: number, axis: AxisWeights): Planes {
   const { planes, height, width, data } = src;
   const out = new Float32Array(planes * outHeight * width);
+  const sum = new Float64Array(width);
   for (let p = 0; p < planes; p++) {
     for (let y = 0; y < outHeight; y++) {
       const w = axis.weights[y]!;
       const base = (p * height + axis.first[y]!) * width;
-      const outRow = (p * outHeight + y) * width;
-      for (let x = 0; x < width; x++) {
-        let sum = 0;
-        for (let k = 0; k < w.length; k++) sum += data[base + k * width + x]! * w[k]!;
-        out[outRow + x] = sum;
+      sum.fill(0);
+      for (let k = 0; k < w.length; k++) {
+        const weight = w[k]!;
+        const row = base + k * width;
+        for (let x = 0; x < width; x++) sum[x]! += data[row + x]! * weight;
       }
+      out.set(sum, (p * outHeight + y) * width);
     }
   }
   return { planes, height: outHeight, width, data: out };

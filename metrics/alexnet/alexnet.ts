@@ -33,7 +33,7 @@ export async function createAlexNetMetric(kind: AlexNetMetricKind, options: Alex
   if (kind === 'lpips') return new LpipsMetric(network, await readLpipsWeights(packageFile(LPIPS_WEIGHTS)), gray);
   const truths = await TruthFeatureCache.open(services, folder);
   const output = kind === 'alexnet-2' ? 'relu2' : 'relu5';
-  return new TwoWayFeatureMetric(network, { network: 'alexnet', output, convention: options.convention }, where, truths, gray);
+  return new TwoWayFeatureMetric(network, { network: 'alexnet', output, convention: options.convention }, where, truths, gray, services.linalg);
 }
 
 const asMaps = (output: FeatureOutput): FeatureMaps => {

@@ -26,5 +26,5 @@ export async function createClipMetric(options: ClipOptions, services: PluginSer
   }
   const network = new FeatureNetwork(session, CLIP_INPUT, where);
   const extraction = { network: 'clip' as const, output: CLIP_OUTPUT, convention: options.convention };
-  return new TwoWayFeatureMetric(network, extraction, where, await TruthFeatureCache.open(services, folder), new GrayNotice(services.log, where));
+  return new TwoWayFeatureMetric(network, extraction, where, await TruthFeatureCache.open(services, folder), new GrayNotice(services.log, where), services.linalg);
 }

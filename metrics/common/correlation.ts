@@ -3,6 +3,7 @@
  * (float64). A constant row has no correlation with anything: its unit row is all NaN, so every correlation
  * involving it is NaN rather than a made-up 0.
  */
+import type { Linalg } from '../../core/compute/linalg.js';
 import type { Matrix } from '../../core/tensor.js';
 
 /** Each row minus its mean, divided by its Euclidean norm; a constant row becomes NaN. */
@@ -117,4 +118,13 @@ export function crossDots(a: Float64Array, na: number, b: Float64Array, nb: numb
     for (let j = i < na4 ? nb2 : 0; j < nb; j++) out[i * nb + j] = rowDot(a, i, b, j, cols);
   }
   return out;
+}
+
+/**
+ * `crossDots` through the core's linear algebra (ONNX Runtime, float64) when it is given: the same products up to
+ * summation order, tens of times faster on the feature matrices of a whole test set (982 × 139,968 for AlexNet(2)).
+ */
+export async function crossDotsOn(linalg: Linalg | undefined, a: Float64Array, na: number, b: Float64Array, nb: number, cols: number): Promise<Float64Array> {
+  if (!linalg) return crossDots(a, na, b, nb, cols);
+  return (await linalg.gemm({ rows: na, cols, data: a }, { rows: nb, cols, data: b }, { transB: true })).data;
 }

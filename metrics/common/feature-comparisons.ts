@@ -11,10 +11,11 @@
  *   `repeats` times with fresh draws; per item, the fraction correct. Two-way identification on features is
  *   metrics/two-way (`twoWayIdentification`).
  */
+import type { Linalg } from '../../core/compute/linalg.js';
 import { UserError } from '../../core/errors.js';
 import { Rng } from '../../core/rng.js';
 import type { Matrix } from '../../core/tensor.js';
-import { crossDots, rowwisePearson, unitRows } from './correlation.js';
+import { crossDotsOn, rowwisePearson, unitRows } from './correlation.js';
 
 /** Per image 1 − Pearson(pred_i, truth_i) (scipy `correlation`). */
 export function correlationDistance(pred: Matrix, truth: Matrix): Float64Array {
@@ -33,7 +34,7 @@ export interface NWayOptions {
  * Per reconstruction, the fraction of `repeats` n-way trials it wins (see the module note). NaN for an item whose
  * reconstruction or truth features are all zero (no direction); a zero distractor is never beaten.
  */
-export function nWayIdentification(pred: Matrix, truth: Matrix, options: NWayOptions): Float64Array {
+export async function nWayIdentification(pred: Matrix, truth: Matrix, options: NWayOptions, linalg?: Linalg): Promise<Float64Array> {
   const items = pred.rows;
   const { n, repeats } = options;
   if (!(Number.isInteger(n) && n >= 2 && n <= items)) {
@@ -41,7 +42,7 @@ export function nWayIdentification(pred: Matrix, truth: Matrix, options: NWayOpt
   }
   if (!(Number.isInteger(repeats) && repeats >= 1)) throw new UserError(`repeats = ${repeats}: expected an integer ≥ 1`, 'n-way identification');
   // similarity[i·items + j] = cos(pred_i, truth_j).
-  const similarity = crossDots(unitRows(pred), items, unitRows(truth), items, pred.cols);
+  const similarity = await crossDotsOn(linalg, unitRows(pred), items, unitRows(truth), items, pred.cols);
   const rng = new Rng(options.seed);
   const others = new Int32Array(items - 1);
   const perItem = new Float64Array(items);

@@ -5,6 +5,7 @@
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { Tensor, type InferenceSession } from 'onnxruntime-node';
+import type { Linalg } from '../../core/compute/linalg.js';
 import { readMatrix, writeMatrix, type ArtifactCache } from '../../core/cache.js';
 import type { Metric, MetricInput, MetricResult } from '../../core/contracts.js';
 import { UserError } from '../../core/errors.js';
@@ -157,6 +158,7 @@ export class TwoWayFeatureMetric implements Metric {
     private readonly where: string,
     private readonly truths: TruthFeatureCache,
     private readonly gray: GrayNotice,
+    private readonly linalg: Linalg,
   ) {}
 
   async compute(input: MetricInput): Promise<MetricResult> {
@@ -168,7 +170,7 @@ export class TwoWayFeatureMetric implements Metric {
       return flattened((await this.network.run(images, prepare, [output]))[output]!);
     };
     const truthFeatures = await this.truths.features(truth, this.extraction, () => features(truth, 'ground-truth images'));
-    const perItem = twoWayIdentification(await features(pred, 'reconstructions'), truthFeatures);
+    const perItem = await twoWayIdentification(await features(pred, 'reconstructions'), truthFeatures, this.linalg);
     return { value: meanOf(perItem), perItem };
   }
 }

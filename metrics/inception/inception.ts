@@ -5,6 +5,7 @@
  * Both prepare the images per convention (core/vision `networkInput`; the graph holds `transform_input`).
  */
 import type { Metric, MetricInput, MetricResult } from '../../core/contracts.js';
+import type { Linalg } from '../../core/compute/linalg.js';
 import { UserError } from '../../core/errors.js';
 import type { PluginServices } from '../../core/services.js';
 import type { ImageBatch, Matrix } from '../../core/tensor.js';
@@ -20,6 +21,7 @@ interface OpenedInception {
   network: FeatureNetwork;
   truths: TruthFeatureCache;
   gray: GrayNotice;
+  linalg: Linalg;
 }
 
 async function openInception(options: InceptionOptions, services: PluginServices, where: string): Promise<OpenedInception> {
@@ -28,13 +30,13 @@ async function openInception(options: InceptionOptions, services: PluginServices
   const graph = folder.graphs.features;
   if (!graph) throw new UserError(`model '${options.model}' has no 'features' graph; expected the folder that metrics/inception/export.py writes`, where);
   const network = new FeatureNetwork(await services.models.session(graph), POOLED_INPUT, where);
-  return { network, truths: await TruthFeatureCache.open(services, folder), gray: new GrayNotice(services.log, where) };
+  return { network, truths: await TruthFeatureCache.open(services, folder), gray: new GrayNotice(services.log, where), linalg: services.linalg };
 }
 
 export async function createInceptionMetric(options: InceptionOptions, services: PluginServices): Promise<Metric> {
   const where = "metric 'inception'";
-  const { network, truths, gray } = await openInception(options, services, where);
-  return new TwoWayFeatureMetric(network, { network: 'inception', output: INCEPTION.output, convention: options.convention }, where, truths, gray);
+  const { network, truths, gray, linalg } = await openInception(options, services, where);
+  return new TwoWayFeatureMetric(network, { network: 'inception', output: INCEPTION.output, convention: options.convention }, where, truths, gray, linalg);
 }
 
 export async function createNWayMetric(options: NWayOptions, services: PluginServices): Promise<Metric> {
@@ -59,7 +61,7 @@ class NWayMetric implements Metric {
     if (n > pred.count) throw new UserError(`n = ${n} but there are ${pred.count} test images; expected n ≤ the number of test images`, this.where);
     const extraction = { network: 'inception' as const, output: INCEPTION.output, convention };
     const truthFeatures = await this.opened.truths.features(truth, extraction, () => this.features(truth, convention, 'ground-truth images'));
-    const perItem = nWayIdentification(await this.features(pred, convention, 'reconstructions'), truthFeatures, { n, repeats, seed: context.seed });
+    const perItem = await nWayIdentification(await this.features(pred, convention, 'reconstructions'), truthFeatures, { n, repeats, seed: context.seed }, this.opened.linalg);
     return { value: meanOf(perItem), perItem, note: `${n}-way, ${repeats} repeats` };
   }
 

@@ -20,9 +20,9 @@ export const manifest: PluginManifest = {
 
 export function register(registrar: PluginRegistrar): void {
   registrar.metric('two-way', {
-    async create() {
+    async create(_options, services) {
       const { TwoWayMetric } = await import('./two-way.js');
-      return new TwoWayMetric();
+      return new TwoWayMetric(services.linalg);
     },
   });
 }

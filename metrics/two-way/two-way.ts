@@ -2,19 +2,22 @@
  * Two-way identification as Brain-Diffuser's `pairwise_corr_all` computes it: r[i][j] = Pearson(truth_i, pred_j);
  * reconstruction j scores the fraction of the other N−1 truths i with r[i][j] < r[j][j] (strictly: ties fail).
  */
+import type { Linalg } from '../../core/compute/linalg.js';
 import type { Metric, MetricInput, MetricResult } from '../../core/contracts.js';
 import type { Matrix } from '../../core/tensor.js';
 import { meanOf } from '../common/aggregate.js';
-import { crossDots, unitCenteredRows } from '../common/correlation.js';
+import { crossDotsOn, unitCenteredRows } from '../common/correlation.js';
 import { pairedRows } from '../common/input.js';
 
 export class TwoWayMetric implements Metric {
   readonly appliesTo = ['latent', 'image'] as const;
   readonly direction = 'higher' as const;
 
-  compute(input: MetricInput): MetricResult {
+  constructor(private readonly linalg?: Linalg) {}
+
+  async compute(input: MetricInput): Promise<MetricResult> {
     const { pred, truth } = pairedRows(input, 'two-way', 2);
-    const perItem = twoWayIdentification(pred, truth);
+    const perItem = await twoWayIdentification(pred, truth, this.linalg);
     return { value: meanOf(perItem), perItem };
   }
 }
@@ -23,10 +26,10 @@ export class TwoWayMetric implements Metric {
  * Per reconstruction j, the fraction of other truths beaten. NaN when pred_j or truth_j is constant (r[j][j]
  * undefined); a constant truth i ≠ j has r[i][j] NaN, which counts as not beaten — as numpy's `r < diag` does.
  */
-export function twoWayIdentification(pred: Matrix, truth: Matrix): Float64Array {
+export async function twoWayIdentification(pred: Matrix, truth: Matrix, linalg?: Linalg): Promise<Float64Array> {
   const n = pred.rows;
-  // r[i·n + j] = Pearson(truth_i, pred_j).
-  const r = crossDots(unitCenteredRows(truth), n, unitCenteredRows(pred), n, pred.cols);
+  // r[i·n + j] = Pearson(truth_i, pred_j); the products on `linalg` when given (see crossDotsOn).
+  const r = await crossDotsOn(linalg, unitCenteredRows(truth), n, unitCenteredRows(pred), n, pred.cols);
   const perItem = new Float64Array(n);
   for (let j = 0; j < n; j++) {
     const own = r[j * n + j]!;

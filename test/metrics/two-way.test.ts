@@ -76,6 +76,6 @@ describe('two-way identification (Brain-Diffuser pairwise_corr_all)', () => {
     expect(result.perItem[1]).toBe(1);
     expect(result.perItem[2]).toBe(1);
     expect(result.value).toBeNaN();
-    expect(() => metric.compute(latent([[1, 2]], [[1, 2]]), { seed: 0 })).toThrow(UserError);
+    await expect(metric.compute(latent([[1, 2]], [[1, 2]]), { seed: 0 })).rejects.toThrow(UserError);
   });
 });

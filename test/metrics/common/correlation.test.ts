@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { crossDots, rowwisePearson, unitCenteredRows } from '../../../metrics/common/correlation.js';
+import { createLinalg } from '../../../core/compute/linalg.js';
+import { crossDots, crossDotsOn, rowwisePearson, unitCenteredRows } from '../../../metrics/common/correlation.js';
 import { normalRows } from '../helpers.js';
 
 describe('correlation helpers', () => {
@@ -27,5 +28,14 @@ describe('correlation helpers', () => {
       { rows: 1, cols: 3, data: Float32Array.from([2, 4, 12]) },
     );
     expect(r[0]).toBeCloseTo(1, 12);
+  });
+
+  it('crossDotsOn the core linalg (ONNX Runtime, float64) equals crossDots to rounding', async () => {
+    const a = Float64Array.from(normalRows(37, 1000, 3).flat());
+    const b = Float64Array.from(normalRows(29, 1000, 4).flat());
+    const js = crossDots(a, 37, b, 29, 1000);
+    const ort = await crossDotsOn(createLinalg(), a, 37, b, 29, 1000);
+    expect(ort.length).toBe(js.length);
+    for (let k = 0; k < js.length; k++) expect(Math.abs(ort[k]! - js[k]!)).toBeLessThan(1e-11);
   });
 });

@@ -33,29 +33,29 @@ describe('n-way identification (Mind Reader)', () => {
   const truth = matrix(4, 4, [1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1]);
   const pred = matrix(4, 4, [1, 0, 0, 0, 0.1, 0.6, 1, 0, 1, 0, 1, 0, 0, 0, 0, 0]);
 
-  it('with n = the number of images every trial holds all of them: hand-computed wins, ties failing', () => {
-    const perItem = nWayIdentification(pred, truth, { n: 4, repeats: 5, seed: 1 });
+  it('with n = the number of images every trial holds all of them: hand-computed wins, ties failing', async () => {
+    const perItem = await nWayIdentification(pred, truth, { n: 4, repeats: 5, seed: 1 });
     expect(Array.from(perItem)).toEqual([1, 0, 0, Number.NaN]);
   });
 
-  it('two-way trials: items 1 and 2 each beat two of the three other truths — 2 of 3 on average', () => {
-    const perItem = nWayIdentification(pred, truth, { n: 2, repeats: 3000, seed: 7 });
+  it('two-way trials: items 1 and 2 each beat two of the three other truths — 2 of 3 on average', async () => {
+    const perItem = await nWayIdentification(pred, truth, { n: 2, repeats: 3000, seed: 7 });
     expect(perItem[0]).toBe(1);
     expect(perItem[1]).toBeCloseTo(2 / 3, 1);
     expect(perItem[2]).toBeCloseTo(2 / 3, 1);
     expect(perItem[3]).toBeNaN();
   });
 
-  it('is reproducible from the seed and changes with it', () => {
-    const a = nWayIdentification(pred, truth, { n: 2, repeats: 10, seed: 3 });
-    expect(nWayIdentification(pred, truth, { n: 2, repeats: 10, seed: 3 })).toEqual(a);
-    const draws = [1, 2, 3, 4, 5].map((seed) => nWayIdentification(pred, truth, { n: 2, repeats: 10, seed })[1]);
+  it('is reproducible from the seed and changes with it', async () => {
+    const a = await nWayIdentification(pred, truth, { n: 2, repeats: 10, seed: 3 });
+    expect(await nWayIdentification(pred, truth, { n: 2, repeats: 10, seed: 3 })).toEqual(a);
+    const draws = await Promise.all([1, 2, 3, 4, 5].map(async (seed) => (await nWayIdentification(pred, truth, { n: 2, repeats: 10, seed }))[1]));
     expect(new Set(draws).size).toBeGreaterThan(1);
   });
 
-  it('refuses n outside 2…images and repeats < 1', () => {
-    expect(() => nWayIdentification(pred, truth, { n: 5, repeats: 1, seed: 0 })).toThrow(UserError);
-    expect(() => nWayIdentification(pred, truth, { n: 1, repeats: 1, seed: 0 })).toThrow(/n = 1: expected an integer from 2 to the number of test images \(4\)/);
-    expect(() => nWayIdentification(pred, truth, { n: 2, repeats: 0, seed: 0 })).toThrow(/repeats = 0/);
+  it('refuses n outside 2…images and repeats < 1', async () => {
+    await expect(nWayIdentification(pred, truth, { n: 5, repeats: 1, seed: 0 })).rejects.toThrow(UserError);
+    await expect(nWayIdentification(pred, truth, { n: 1, repeats: 1, seed: 0 })).rejects.toThrow(/n = 1: expected an integer from 2 to the number of test images \(4\)/);
+    await expect(nWayIdentification(pred, truth, { n: 2, repeats: 0, seed: 0 })).rejects.toThrow(/repeats = 0/);
   });
 });
