@@ -136,7 +136,7 @@ export async function benchMetrics(options: MetricBenchOptions = {}): Promise<Me
         rows.push({ metric, seconds: NaN, imagesPerSecond: NaN, value: NaN, skipped: unavailable[metric] });
         continue;
       }
-      const pluginOptions = models[metric] ? { model: models[metric], convention: 'brain-diffuser' } : {};
+      const pluginOptions = { ...(models[metric] ? { model: models[metric] } : {}), convention: 'brain-diffuser' };
       const { instance } = await core.registry.create('metric', metric, pluginOptions);
       const t0 = performance.now();
       const result = await instance.compute(input, { seed: 0 });
