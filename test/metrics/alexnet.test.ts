@@ -4,7 +4,9 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseSpecFile, type ExperimentSpec } from '../../core/pipeline.js';
 import { ExperimentRunner } from '../../core/runner.js';
+import { pixelMetricImages } from '../../core/vision/index.js';
 import { makeTestCore, type TestCore } from '../helpers/core.js';
+import { patternImage } from '../helpers/vision.js';
 import { alexNetTapsGraph, featureGraph, writeNeurodecodeFolder } from '../helpers/models.js';
 
 const METRICS = ['alexnet-2', 'alexnet-5', 'lpips'];
@@ -66,5 +68,18 @@ describe('AlexNet metrics (alexnet-2, alexnet-5, lpips)', () => {
     const folder = await writeNeurodecodeFolder(join(dir, 'wrong'), { graphs: { features: featureGraph({ inputName: 'images' }) } });
     core = await makeTestCore({ models: { alexnet: folder } });
     await expect(new ExperimentRunner(core).run(spec())).rejects.toThrow(/model signature does not match: .*output 'relu1': missing/);
+  });
+
+  it('images of different sizes: alexnet-2 resizes each side (same scenes at 425 and 64 identify perfectly); lpips refuses', async () => {
+    dir = await mkdtemp(join(tmpdir(), 'nd-alexnet-'));
+    core = await makeTestCore({ models: { alexnet: await writeNeurodecodeFolder(join(dir, 'alexnet'), { graphs: { features: alexNetTapsGraph() } }) } });
+    const scenes = [0, 1, 2, 3].map((kind) => patternImage(64, 64, 3, kind).data);
+    const truth = { count: 4, height: 64, width: 64, channels: 3, data: Float32Array.from(scenes.flatMap((d) => Array.from(d))) };
+    const pred = await pixelMetricImages(truth, 'mindeye'); // the same four scenes, bilinear to 425 × 425
+    const input = { kind: 'image', pred, truth } as const;
+    const two = (await core.registry.create('metric', 'alexnet-2', {})).instance;
+    expect(Array.from((await two.compute(input, { seed: 0 })).perItem)).toEqual([1, 1, 1, 1]);
+    const lpips = (await core.registry.create('metric', 'lpips', {})).instance;
+    await expect(lpips.compute(input, { seed: 0 })).rejects.toThrow(/metric 'lpips'.*reconstructions are 425×425, ground truths 64×64; LPIPS compares images of one size/);
   });
 });
