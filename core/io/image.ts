@@ -101,6 +101,22 @@ function horizontalPass(image: RasterImage, outW: number, first: Int32Array, wei
       const k = weights[x]!;
       const base = (row + first[x]!) * channels;
       const o = (y * outW + x) * channels;
+      if (channels === 3) {
+        // RGB, the common case: the three sums in one walk over the taps.
+        let s0 = ROUND;
+        let s1 = ROUND;
+        let s2 = ROUND;
+        for (let i = 0, at = base; i < k.length; i++, at += 3) {
+          const w = k[i]!;
+          s0 += data[at]! * w;
+          s1 += data[at + 1]! * w;
+          s2 += data[at + 2]! * w;
+        }
+        out[o] = toByte(s0);
+        out[o + 1] = toByte(s1);
+        out[o + 2] = toByte(s2);
+        continue;
+      }
       for (let c = 0; c < channels; c++) {
         let ss = ROUND;
         for (let i = 0, at = base + c; i < k.length; i++, at += channels) ss += data[at]! * k[i]!;
