@@ -20,7 +20,8 @@ np.save('truth.npy', truth8); np.save('pred.npy', pred8)
 norm = T.Compose([T.Resize((224,224)), T.ToTensor(), T.Normalize([0.485,0.456,0.406],[0.229,0.224,0.225])])
 def feats(imgs):
     x = torch.stack([norm(Image.fromarray(a)) for a in imgs])
-    with torch.no_grad(): return f(x).numpy()
+    # float64 before scipy: random EfficientNet-B1 features are ~1e-14, whose float32 squares underflow in scipy
+    with torch.no_grad(): return f(x).numpy().astype(np.float64)
 g, p = feats(truth8), feats(pred8)
 d = [sd.correlation(g[i], p[i]) for i in range(N)]
 json.dump(d, open(f'ref-{net_name}.json','w')); print(net_name, np.mean(d))
