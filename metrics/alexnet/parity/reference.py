@@ -1,17 +1,14 @@
 # Reference (Brain-Diffuser eval_extract_features + evaluate_reconstruction logic; LPIPS v0.1 formula) in torch.
+import os, sys
 import json, os, sys, numpy as np, torch, torchvision
 from PIL import Image
 import torchvision.transforms as T
 torch.manual_seed(0)
 net = torchvision.models.alexnet(weights=None).features.eval()  # same seed 0 as export.py --random
-rng = np.random.default_rng(1)
-N, S = 20, 64
-yy, xx = np.mgrid[0:S, 0:S] / S
-truth = np.stack([np.stack([0.5 + 0.4*np.sin(2*np.pi*(rng.uniform(.5,3)*xx + rng.uniform(.5,3)*yy) + rng.uniform(0,6)) for c in range(3)], -1) for _ in range(N)])
-pred = np.clip(truth + 0.9*rng.standard_normal(truth.shape), 0, 1)
-q = lambda a: np.round(np.clip(a,0,1)*255).astype(np.uint8)
-truth8, pred8 = q(truth), q(pred)
-np.save('truth.npy', truth8); np.save('pred.npy', pred8)
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', 'common'))
+from parity_images import parity_images  # noqa: E402
+truth8, pred8 = parity_images()  # also saved as truth.npy, pred.npy
+N = len(truth8)
 norm = T.Compose([T.Resize((224,224)), T.ToTensor(), T.Normalize([0.485,0.456,0.406],[0.229,0.224,0.225])])
 def feats(imgs, layer):
     x = torch.stack([norm(Image.fromarray(a)) for a in imgs])

@@ -5,6 +5,7 @@
 # (onnx/vision_model.onnx: pixel_values float32 [batch,3,224,224] -> image_embeds [batch,dim]; config.json and
 # a minimal tokenizer.json, which the vision side never reads). Writes ref.json: per convention, two-way
 # identification (pairwise_corr_all) of the projected embeddings. Run: cd metrics/clip/parity && python3 reference.py
+import os, sys
 import json, os, numpy as np, torch
 from PIL import Image
 import torchvision.transforms as T
@@ -54,14 +55,10 @@ json.dump({'model_type': 'clip'}, open('tiny-clip/config.json', 'w'))
 json.dump({'model': {'type': 'BPE'}}, open('tiny-clip/tokenizer.json', 'w'))
 
 # The images of metrics/alexnet/parity (same recipe): 20 smooth 64x64 scenes and noisy copies, 8-bit.
-rng = np.random.default_rng(1)
-N, S = 20, 64
-yy, xx = np.mgrid[0:S, 0:S] / S
-truth = np.stack([np.stack([0.5 + 0.4*np.sin(2*np.pi*(rng.uniform(.5,3)*xx + rng.uniform(.5,3)*yy) + rng.uniform(0,6)) for c in range(3)], -1) for _ in range(N)])
-pred = np.clip(truth + 0.9*rng.standard_normal(truth.shape), 0, 1)
-q = lambda a: np.round(np.clip(a, 0, 1)*255).astype(np.uint8)
-truth8, pred8 = q(truth), q(pred)
-np.save('truth.npy', truth8); np.save('pred.npy', pred8)
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', 'common'))
+from parity_images import parity_images  # noqa: E402
+truth8, pred8 = parity_images()  # also saved as truth.npy, pred.npy
+N = len(truth8)
 norm = T.Normalize([0.48145466, 0.4578275, 0.40821073], [0.26862954, 0.26130258, 0.27577711])
 pil = T.Compose([T.Resize((224, 224)), T.ToTensor(), norm])  # Brain-Diffuser: PIL bilinear, no crop
 

@@ -1,6 +1,7 @@
 # Reference for the fid parity fixture: pytorch-fid's pipeline in torch/scipy on the exported random graph's
 # network (export.py --random, seed 0), 20 synthetic 64x64 8-bit images (truth) and noisy copies (pred), made as in
 # metrics/alexnet/parity/reference.py. Writes truth.npy / pred.npy (for our side) and ref.json next to the cwd.
+import os, sys
 import json, os, sys
 import numpy as np, torch, torch.nn.functional as F
 from scipy import linalg
@@ -8,14 +9,10 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..'
 from export import build  # the same network export.py writes
 
 net = build(None, 0)
-rng = np.random.default_rng(1)
-N, S = 20, 64
-yy, xx = np.mgrid[0:S, 0:S] / S
-truth = np.stack([np.stack([0.5 + 0.4*np.sin(2*np.pi*(rng.uniform(.5,3)*xx + rng.uniform(.5,3)*yy) + rng.uniform(0,6)) for c in range(3)], -1) for _ in range(N)])
-pred = np.clip(truth + 0.9*rng.standard_normal(truth.shape), 0, 1)
-q = lambda a: np.round(np.clip(a,0,1)*255).astype(np.uint8)
-truth8, pred8 = q(truth), q(pred)
-np.save('truth.npy', truth8); np.save('pred.npy', pred8)
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', 'common'))
+from parity_images import parity_images  # noqa: E402
+truth8, pred8 = parity_images()  # also saved as truth.npy, pred.npy
+N = len(truth8)
 
 def pool3(images):  # pytorch-fid InceptionV3.forward (resize_input, normalize_input) then blocks 0-3
     x = torch.tensor(images / 255., dtype=torch.float32).permute(0, 3, 1, 2)
