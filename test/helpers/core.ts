@@ -2,6 +2,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { afterEach } from 'vitest';
 import type { PluginModule } from '../../core/contracts.js';
 import { createCore, type Core } from '../../core/core.js';
 import type { Logger } from '../../core/logging.js';
@@ -30,4 +31,28 @@ export async function makeTestCore(
   );
   for (const [i, m] of (options.modules ?? []).entries()) core.registry.add(m, `test:module${i}`, false);
   return { ...core, warnings, cleanup: () => rm(tmp, { recursive: true, force: true }) };
+}
+
+/**
+ * A test core and temporary folders for each test of a file, removed after it: call once at the top level, then
+ * `scratch.dir()` and `scratch.core(options)` inside the tests.
+ */
+export function perTestScratch(prefix: string) {
+  const made: { core?: TestCore; dirs: string[] } = { dirs: [] };
+  afterEach(async () => {
+    await made.core?.cleanup();
+    made.core = undefined;
+    await Promise.all(made.dirs.splice(0).map((d) => rm(d, { recursive: true, force: true })));
+  });
+  return {
+    async dir(): Promise<string> {
+      const dir = await mkdtemp(join(tmpdir(), prefix));
+      made.dirs.push(dir);
+      return dir;
+    },
+    async core(options: Parameters<typeof makeTestCore>[0] = {}): Promise<TestCore> {
+      await made.core?.cleanup();
+      return (made.core = await makeTestCore(options));
+    },
+  };
 }

@@ -1,11 +1,9 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { parseSpecFile, type ExperimentSpec } from '../../core/pipeline.js';
 import { ExperimentRunner } from '../../core/runner.js';
 import { pixelMetricImages } from '../../core/vision/index.js';
-import { makeTestCore, type TestCore } from '../helpers/core.js';
+import { perTestScratch } from '../helpers/core.js';
 import { patternImage } from '../helpers/vision.js';
 import { alexNetTapsGraph, featureGraph, writeNeurodecodeFolder } from '../helpers/models.js';
 
@@ -28,19 +26,13 @@ function spec(options: Record<string, unknown> = {}): ExperimentSpec {
   );
 }
 
-let core: TestCore | undefined;
-let dir: string | undefined;
-afterEach(async () => {
-  await core?.cleanup();
-  if (dir) await rm(dir, { recursive: true, force: true });
-  core = dir = undefined;
-});
+const scratch = perTestScratch('nd-alexnet-');
 
 describe('AlexNet metrics (alexnet-2, alexnet-5, lpips)', () => {
   it('run end to end on the synthetic dataset from one tiny five-tap graph, in both conventions', async () => {
-    dir = await mkdtemp(join(tmpdir(), 'nd-alexnet-'));
+    const dir = await scratch.dir();
     const folder = await writeNeurodecodeFolder(join(dir, 'alexnet'), { graphs: { features: alexNetTapsGraph() } });
-    core = await makeTestCore({ models: { alexnet: folder } });
+    const core = await scratch.core({ models: { alexnet: folder } });
     for (const convention of ['brain-diffuser', 'mindeye']) {
       const result = await new ExperimentRunner(core).run(spec({ convention }));
       const rows = Object.fromEntries(METRICS.map((m) => [m, result.rows.find((r) => r.metric === m && r.subject !== 'mean')!]));
@@ -57,22 +49,22 @@ describe('AlexNet metrics (alexnet-2, alexnet-5, lpips)', () => {
   });
 
   it('an unconfigured alexnet model is refused at start, naming export.py', async () => {
-    core = await makeTestCore();
+    const core = await scratch.core();
     const outcome = new ExperimentRunner(core).run(spec());
     await expect(outcome).rejects.toThrow(/metric 'alexnet-2' in p: model 'alexnet' is not configured/);
     await expect(outcome).rejects.toThrow(/make the folder with: python3 metrics\/alexnet\/export\.py/);
   });
 
   it('a model folder without the five taps is refused at start', async () => {
-    dir = await mkdtemp(join(tmpdir(), 'nd-alexnet-'));
+    const dir = await scratch.dir();
     const folder = await writeNeurodecodeFolder(join(dir, 'wrong'), { graphs: { features: featureGraph({ inputName: 'images' }) } });
-    core = await makeTestCore({ models: { alexnet: folder } });
+    const core = await scratch.core({ models: { alexnet: folder } });
     await expect(new ExperimentRunner(core).run(spec())).rejects.toThrow(/model signature does not match: .*output 'relu1': missing/);
   });
 
   it('images of different sizes: alexnet-2 resizes each side (same scenes at 425 and 64 identify perfectly); lpips refuses', async () => {
-    dir = await mkdtemp(join(tmpdir(), 'nd-alexnet-'));
-    core = await makeTestCore({ models: { alexnet: await writeNeurodecodeFolder(join(dir, 'alexnet'), { graphs: { features: alexNetTapsGraph() } }) } });
+    const dir = await scratch.dir();
+    const core = await scratch.core({ models: { alexnet: await writeNeurodecodeFolder(join(dir, 'alexnet'), { graphs: { features: alexNetTapsGraph() } }) } });
     const scenes = [0, 1, 2, 3].map((kind) => patternImage(64, 64, 3, kind).data);
     const truth = { count: 4, height: 64, width: 64, channels: 3, data: Float32Array.from(scenes.flatMap((d) => Array.from(d))) };
     const pred = await pixelMetricImages(truth, 'mindeye'); // the same four scenes, bilinear to 425 × 425

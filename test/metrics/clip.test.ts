@@ -1,14 +1,12 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { PluginServices } from '../../core/services.js';
 import type { ImageBatch } from '../../core/tensor.js';
 import { TOKENS } from '../../core/tokens.js';
 import { createClipMetric } from '../../metrics/clip/clip.js';
 import { parseSpecFile, type ExperimentSpec } from '../../core/pipeline.js';
 import { ExperimentRunner } from '../../core/runner.js';
-import { makeTestCore, type TestCore } from '../helpers/core.js';
+import { perTestScratch } from '../helpers/core.js';
 import { writeClipVisionFolder } from '../helpers/models.js';
 
 function spec(options: Record<string, unknown> = {}): ExperimentSpec {
@@ -28,13 +26,7 @@ function spec(options: Record<string, unknown> = {}): ExperimentSpec {
   );
 }
 
-let core: TestCore | undefined;
-let dir: string | undefined;
-afterEach(async () => {
-  await core?.cleanup();
-  if (dir) await rm(dir, { recursive: true, force: true });
-  core = dir = undefined;
-});
+const scratch = perTestScratch('nd-clip-');
 
 /** Solid-colour 8×8 images (values in [0, 1]); `channels` 1 repeats the first value as gray. */
 function solid(colours: number[][], channels = 3): ImageBatch {
@@ -47,9 +39,9 @@ function solid(colours: number[][], channels = 3): ImageBatch {
 
 describe('clip metric', () => {
   it('identifies every reconstruction that equals its ground truth (known answer: 1 for each item), and warns once for gray', async () => {
-    dir = await mkdtemp(join(tmpdir(), 'nd-clip-'));
+    const dir = await scratch.dir();
     const folder = await writeClipVisionFolder(join(dir, 'clip'));
-    core = await makeTestCore({ models: { 'clip-vit-large-patch14': folder } });
+    const core = await scratch.core({ models: { 'clip-vit-large-patch14': folder } });
     const services = core.container.get<PluginServices>(TOKENS.Services);
     const metric = await createClipMetric({ model: 'clip-vit-large-patch14', convention: 'mindeye' }, services);
     // non-proportional colours: the embeddings (colour · W) of different images are not perfectly correlated
@@ -64,9 +56,9 @@ describe('clip metric', () => {
   });
 
   it('runs end to end on a transformers.js folder with the image_embeds signature, in both conventions', async () => {
-    dir = await mkdtemp(join(tmpdir(), 'nd-clip-'));
+    const dir = await scratch.dir();
     const folder = await writeClipVisionFolder(join(dir, 'clip'));
-    core = await makeTestCore({ models: { 'clip-vit-large-patch14': folder } });
+    const core = await scratch.core({ models: { 'clip-vit-large-patch14': folder } });
     for (const convention of ['brain-diffuser', 'mindeye']) {
       const result = await new ExperimentRunner(core).run(spec({ convention }));
       const row = result.rows.find((r) => r.metric === 'clip' && r.subject !== 'mean')!;
@@ -78,16 +70,16 @@ describe('clip metric', () => {
   });
 
   it('an unconfigured model is refused at start, naming export.py', async () => {
-    core = await makeTestCore();
+    const core = await scratch.core();
     const outcome = new ExperimentRunner(core).run(spec());
     await expect(outcome).rejects.toThrow(/metric 'clip' in p: model 'clip-vit-large-patch14' is not configured/);
     await expect(outcome).rejects.toThrow(/metrics\/clip\/export\.py/);
   });
 
   it('a CLIPVisionModel export without image_embeds is refused, naming the outputs found', async () => {
-    dir = await mkdtemp(join(tmpdir(), 'nd-clip-'));
+    const dir = await scratch.dir();
     const folder = await writeClipVisionFolder(join(dir, 'noproj'), { projection: false });
-    core = await makeTestCore({ models: { 'clip-vit-large-patch14': folder } });
+    const core = await scratch.core({ models: { 'clip-vit-large-patch14': folder } });
     await expect(new ExperimentRunner(core).run(spec())).rejects.toThrow(/output 'image_embeds': missing.*outputs: pooler_output/);
   });
 });

@@ -1,10 +1,8 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { parseSpecFile, type ExperimentSpec } from '../../core/pipeline.js';
 import { ExperimentRunner } from '../../core/runner.js';
-import { makeTestCore, type TestCore } from '../helpers/core.js';
+import { perTestScratch } from '../helpers/core.js';
 import { featureGraph, pooledFeatureGraph, writeNeurodecodeFolder } from '../helpers/models.js';
 
 const NETS = [
@@ -29,20 +27,14 @@ function spec(options: Record<string, unknown> = {}): ExperimentSpec {
   );
 }
 
-let core: TestCore | undefined;
-let dir: string | undefined;
-afterEach(async () => {
-  await core?.cleanup();
-  if (dir) await rm(dir, { recursive: true, force: true });
-  core = dir = undefined;
-});
+const scratch = perTestScratch('nd-effswav-');
 
 describe('correlation-distance feature metrics (effnet-b, swav)', () => {
   it('run end to end from tiny graphs of the real signature, in both conventions', async () => {
-    dir = await mkdtemp(join(tmpdir(), 'nd-effswav-'));
+    const dir = await scratch.dir();
     const models: Record<string, string> = {};
     for (const n of NETS) models[n.model] = await writeNeurodecodeFolder(join(dir, n.model), { graphs: { features: pooledFeatureGraph(n.channels) } });
-    core = await makeTestCore({ models });
+    const core = await scratch.core({ models });
     for (const convention of ['brain-diffuser', 'mindeye']) {
       const result = await new ExperimentRunner(core).run(spec({ convention }));
       for (const { id } of NETS) {
@@ -56,24 +48,24 @@ describe('correlation-distance feature metrics (effnet-b, swav)', () => {
   });
 
   it('an unconfigured model is refused at start, naming export.py', async () => {
-    core = await makeTestCore();
+    const core = await scratch.core();
     const outcome = new ExperimentRunner(core).run(spec());
     await expect(outcome).rejects.toThrow(/metric 'effnet-b' in p: model 'effnet-b1' is not configured/);
     await expect(outcome).rejects.toThrow(/python3 metrics\/effnet-b\/export\.py/);
   });
 
   it('a model folder without the avgpool output is refused at start', async () => {
-    dir = await mkdtemp(join(tmpdir(), 'nd-effswav-'));
+    const dir = await scratch.dir();
     const wrong = await writeNeurodecodeFolder(join(dir, 'wrong'), { graphs: { features: featureGraph({ inputName: 'images' }) } });
-    core = await makeTestCore({ models: { 'effnet-b1': wrong, 'swav-resnet50': wrong } });
+    const core = await scratch.core({ models: { 'effnet-b1': wrong, 'swav-resnet50': wrong } });
     await expect(new ExperimentRunner(core).run(spec())).rejects.toThrow(/model signature does not match: .*output 'avgpool': missing/);
   });
 
   it('score 0 for every item when the reconstructions are the ground truths, and 1 − r by hand for two constant images', async () => {
-    dir = await mkdtemp(join(tmpdir(), 'nd-effswav-'));
+    const dir = await scratch.dir();
     // avgpool_k = normalised mean of channel k mod 3: for constant images, known in closed form.
     const graph = pooledFeatureGraph(1280, (rgb, k) => (k % 3 === rgb ? 1 : 0));
-    core = await makeTestCore({ models: { 'effnet-b1': await writeNeurodecodeFolder(join(dir, 'effnet-b1'), { graphs: { features: graph } }) } });
+    const core = await scratch.core({ models: { 'effnet-b1': await writeNeurodecodeFolder(join(dir, 'effnet-b1'), { graphs: { features: graph } }) } });
     const { instance } = await core.registry.create('metric', 'effnet-b', { convention: 'brain-diffuser' });
     const constant = (...rgb: number[][]) => ({
       count: rgb.length,

@@ -1,11 +1,9 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { pairedComparisons } from '../../core/comparisons.js';
 import { parseSpecFile, type ExperimentSpec } from '../../core/pipeline.js';
 import { ExperimentRunner } from '../../core/runner.js';
-import { makeTestCore, type TestCore } from '../helpers/core.js';
+import { perTestScratch } from '../helpers/core.js';
 import { fidInceptionGraph, writeNeurodecodeFolder } from '../helpers/models.js';
 
 function spec(options: Record<string, unknown> = {}, pipelines = ['p']): ExperimentSpec {
@@ -23,19 +21,13 @@ function spec(options: Record<string, unknown> = {}, pipelines = ['p']): Experim
   );
 }
 
-let core: TestCore | undefined;
-let dir: string | undefined;
-afterEach(async () => {
-  await core?.cleanup();
-  if (dir) await rm(dir, { recursive: true, force: true });
-  core = dir = undefined;
-});
+const scratch = perTestScratch('nd-fid-');
 
 describe('fid (set-level metric)', () => {
   it('runs end to end: one set-level row with its bootstrap interval, no items, no paired test', async () => {
-    dir = await mkdtemp(join(tmpdir(), 'nd-fid-'));
+    const dir = await scratch.dir();
     const folder = await writeNeurodecodeFolder(join(dir, 'fid'), { graphs: { features: fidInceptionGraph() } });
-    core = await makeTestCore({ models: { 'fid-inception': folder } });
+    const core = await scratch.core({ models: { 'fid-inception': folder } });
     const result = await new ExperimentRunner(core).run(spec({ resamples: 50 }, ['a', 'b']));
     const row = result.rows.find((r) => r.metric === 'fid' && r.pipeline === 'a' && r.subject !== 'mean')!;
     expect(row).toMatchObject({ target: 'image', direction: 'lower', items: 0 });
@@ -51,9 +43,9 @@ describe('fid (set-level metric)', () => {
   });
 
   it('resamples 0 gives no interval (null bounds, never NaN); population covariance gives a smaller distance', async () => {
-    dir = await mkdtemp(join(tmpdir(), 'nd-fid-'));
+    const dir = await scratch.dir();
     const folder = await writeNeurodecodeFolder(join(dir, 'fid'), { graphs: { features: fidInceptionGraph() } });
-    core = await makeTestCore({ models: { 'fid-inception': folder } });
+    const core = await scratch.core({ models: { 'fid-inception': folder } });
     const sample = (await new ExperimentRunner(core).run(spec({ resamples: 0 }))).rows.find((r) => r.metric === 'fid' && r.subject !== 'mean')!;
     expect(sample.low).toBeNull();
     expect(sample.high).toBeNull();
@@ -64,7 +56,7 @@ describe('fid (set-level metric)', () => {
   });
 
   it('an unconfigured model is refused at start, naming export.py', async () => {
-    core = await makeTestCore();
+    const core = await scratch.core();
     await expect(new ExperimentRunner(core).run(spec())).rejects.toThrow(/metric 'fid' in p: model 'fid-inception' is not configured/);
   });
 });

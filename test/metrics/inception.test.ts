@@ -1,11 +1,9 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { parseSpecFile, type ExperimentSpec } from '../../core/pipeline.js';
 import { ExperimentRunner } from '../../core/runner.js';
 import type { ImageBatch } from '../../core/tensor.js';
-import { makeTestCore, type TestCore } from '../helpers/core.js';
+import { perTestScratch, type TestCore } from '../helpers/core.js';
 import { pooledFeatureGraph, writeNeurodecodeFolder } from '../helpers/models.js';
 
 function spec(metrics: Array<{ id: string; options?: Record<string, unknown> }>): ExperimentSpec {
@@ -25,19 +23,13 @@ function spec(metrics: Array<{ id: string; options?: Record<string, unknown> }>)
   );
 }
 
-let core: TestCore | undefined;
-let dir: string | undefined;
-afterEach(async () => {
-  await core?.cleanup();
-  if (dir) await rm(dir, { recursive: true, force: true });
-  core = dir = undefined;
-});
+const scratch = perTestScratch('nd-inception-');
 
 /** A core whose `inception-v3` is the toy graph of the real signature (`images` → `avgpool` [batch, 2048]). */
 async function inceptionCore(weight?: (rgb: number, k: number) => number): Promise<TestCore> {
-  dir = await mkdtemp(join(tmpdir(), 'nd-inception-'));
+  const dir = await scratch.dir();
   const folder = await writeNeurodecodeFolder(join(dir, 'inception-v3'), { graphs: { features: pooledFeatureGraph(2048, weight) } });
-  return makeTestCore({ models: { 'inception-v3': folder } });
+  return scratch.core({ models: { 'inception-v3': folder } });
 }
 
 /** Solid-colour 8×8 RGB images. */
@@ -48,7 +40,7 @@ function solid(colours: number[][]): ImageBatch {
 
 describe('inception and n-way metrics', () => {
   it('run end to end from a tiny graph of the real signature, in both conventions', async () => {
-    core = await inceptionCore();
+    const core = await inceptionCore();
     for (const convention of ['brain-diffuser', 'mindeye']) {
       const result = await new ExperimentRunner(core).run(
         spec([
@@ -71,7 +63,7 @@ describe('inception and n-way metrics', () => {
 
   it('n-way: 1 for reconstructions equal to their truths, 0 when each equals another image, and seeded', async () => {
     // avgpool_k = normalised mean of channel k mod 3: distinct non-proportional colours have distinct directions.
-    core = await inceptionCore((rgb, k) => (k % 3 === rgb ? 1 : 0));
+    const core = await inceptionCore((rgb, k) => (k % 3 === rgb ? 1 : 0));
     const { instance } = await core.registry.create('metric', 'n-way', { n: 3, repeats: 5 });
     const colours = [[0.9, 0.1, 0.2], [0.2, 0.8, 0.1], [0.1, 0.3, 0.9], [0.6, 0.6, 0.1], [0.3, 0.1, 0.7]];
     const truth = solid(colours);
@@ -89,7 +81,7 @@ describe('inception and n-way metrics', () => {
   });
 
   it('inception: two-way identification gives 1 for reconstructions equal to their truths', async () => {
-    core = await inceptionCore((rgb, k) => (k % 3 === rgb ? 1 : 0));
+    const core = await inceptionCore((rgb, k) => (k % 3 === rgb ? 1 : 0));
     const { instance } = await core.registry.create('metric', 'inception', { convention: 'mindeye' });
     const images = solid([[0.9, 0.1, 0.2], [0.2, 0.8, 0.1], [0.1, 0.3, 0.9], [0.6, 0.6, 0.1]]);
     const result = await instance.compute({ kind: 'image', pred: images, truth: images }, { seed: 0 });
@@ -97,13 +89,13 @@ describe('inception and n-way metrics', () => {
   });
 
   it('n larger than the test set is refused, naming n and the count', async () => {
-    core = await inceptionCore();
+    const core = await inceptionCore();
     const outcome = new ExperimentRunner(core).run(spec([{ id: 'n-way', options: { n: 50 } }]));
     await expect(outcome).rejects.toThrow(/metric 'n-way'.*n = 50 but there are 12 test images/);
   });
 
   it('an unconfigured model is refused at start, naming export.py', async () => {
-    core = await makeTestCore();
+    const core = await scratch.core();
     const outcome = new ExperimentRunner(core).run(spec([{ id: 'n-way' }]));
     await expect(outcome).rejects.toThrow(/metric 'n-way' in p: model 'inception-v3' is not configured/);
     await expect(outcome).rejects.toThrow(/python3 metrics\/inception\/export\.py/);
