@@ -15,7 +15,7 @@ export abstract class ExperimentCommand<T extends typeof Command> extends BaseCo
     spec: ExperimentSpec,
     output: { out?: string; force?: boolean },
     gridItems: number,
-    display: { long: boolean } = { long: false },
+    display: { long: boolean; limit?: number } = { long: false },
   ): Promise<unknown> {
     // The runner and the report (sharp, the metrics) load when a run starts, not with every command.
     const { createUniqueOutputDir, prepareOutputDir } = await import('../core/report.js');
@@ -34,12 +34,13 @@ export abstract class ExperimentCommand<T extends typeof Command> extends BaseCo
     }
   }
 
-  private async runInto(outDir: string, spec: ExperimentSpec, gridItems: number, display: { long: boolean }): Promise<unknown> {
+  private async runInto(outDir: string, spec: ExperimentSpec, gridItems: number, display: { long: boolean; limit?: number }): Promise<unknown> {
     const [{ resultToJson, writeReport }, { ExperimentRunner }] = await Promise.all([import('../core/report.js'), import('../core/runner.js')]);
     const core = await this.core();
     this.info(this.describeCompute(core));
     const runner = new ExperimentRunner(core, {
       onEvent: (e) => this.info(`[${e.pipeline} · ${e.subject}] ${e.message}`),
+      ...(display.limit === undefined ? {} : { limit: display.limit }),
     });
     const started = performance.now();
     const result = await runner.run(spec);

@@ -72,6 +72,23 @@ export function renderComparisonsTable(rows: PairedComparisonRow[], options: { l
   return options.long ? table.toString() : tableWithRules(table);
 }
 
+/** Footnotes for rows not computed on every test item: a trivial floor on a subset, --limit, samples averaged. */
+export function sampleNotes(rows: MetricRow[]): string[] {
+  const notes: string[] = [];
+  const subsets = new Map<string, number>();
+  for (const r of rows) if (r.trivialItems !== undefined) subsets.set(r.pipeline, r.trivialItems);
+  for (const [pipeline, items] of subsets) {
+    notes.push(`trivial floor of ${pipeline}: its images were generated for ${items} seeded test items only (a costly generator; pipeline option trivialItems)`);
+  }
+  const limited = new Map<string, number>();
+  for (const r of rows) if (r.limited !== undefined) limited.set(`${r.pipeline}|${r.limited.of}`, r.limited.items);
+  for (const [key, items] of limited) {
+    const [pipeline, of] = key.split('|');
+    notes.push(`${pipeline}: --limit ${items}, only the first ${items} of ${of} test items were generated and scored`);
+  }
+  return notes;
+}
+
 /** Everything printed on stdout after a run: the results, their legend, the paired comparisons. */
 export function renderResults(rows: MetricRow[], comparisons: PairedComparisonRow[], options: { long?: boolean; seed?: number } = {}): string {
   const parts = options.long
@@ -81,6 +98,7 @@ export function renderResults(rows: MetricRow[], comparisons: PairedComparisonRo
           `95% CI = bootstrap over test items (n=k: fewer than ${SMALL_SAMPLE} items, rough)`,
       ]
     : [renderPaperLayout(rows, { seed: options.seed })];
+  parts.push(...sampleNotes(rows));
   if (comparisons.length > 0) {
     parts.push(
       '\npaired over the same test items (bootstrap interval of the mean difference, two-sided p):',

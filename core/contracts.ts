@@ -8,7 +8,7 @@ import type { ImageBatch, Matrix } from './tensor.js';
 import type { PluginServices } from './services.js';
 
 /** Major.minor of the plugin API. A plugin built for major M, minor m loads when M equals ours and m ≤ ours. */
-export const PLUGIN_API_VERSION = '1.0';
+export const PLUGIN_API_VERSION = '1.1';
 
 export const PLUGIN_KINDS = ['dataset', 'mapper', 'generator', 'metric'] as const;
 export type PluginKind = (typeof PLUGIN_KINDS)[number];
@@ -169,11 +169,41 @@ export interface StimulusBatch {
   captions?: string[][];
 }
 
+/** What a generation is for and where its items come from: noise and per-item cache entries are keyed by it. */
+export interface GenerateContext {
+  /** One id per predicted row (test item ids): the noise of item i, sample s is a function of (seed, ids[i], s). */
+  ids: string[];
+  seed: number;
+  /** `model` for a mapper's predictions, `trivial` for the mean-training-target floor (labels, cache keys). */
+  role: 'model' | 'trivial';
+  signal?: AbortSignal;
+}
+
+/** The images of one generation (API 1.1; a plain ImageBatch from a 1.0 plugin counts as one sample). */
+export interface Generation {
+  /** One batch per sample, rows in the order of the predictions. */
+  samples: ImageBatch[];
+  /**
+   * How image metrics use the samples: `first` scores samples[0]; `mean` scores every sample and averages each
+   * item's value over them (Takagi's identification, Hou & Khoshnoo's scores). Default `first`.
+   */
+  scoring?: 'first' | 'mean';
+  /** Intermediate images scored too, by label (a two-stage generator's `stage 1`). */
+  stages?: Record<string, ImageBatch>;
+}
+
 /** A generator after seeing the training stimuli (PCA fits its eigen-images there; others ignore it). */
 export interface FittedGenerator {
   targets(): TargetSpace[];
   encode(stimuli: StimulusBatch): Promise<Record<string, Matrix>>;
-  generate(predicted: Record<string, Matrix>): Promise<ImageBatch>;
+  generate(predicted: Record<string, Matrix>, context: GenerateContext): Promise<Generation | ImageBatch>;
+  /**
+   * Image-to-image generators: start from given images (one per predicted row) instead of their own init; the
+   * `two-stage` composition calls it with its first stage's images. Targets the init replaces may be absent.
+   */
+  generateFrom?(init: ImageBatch, predicted: Record<string, Matrix>, context: GenerateContext): Promise<Generation | ImageBatch>;
+  /** Spaces `generateFrom` does not need (the init replaces them), so that a composition does not ask mappers for them. */
+  readonly replacedByInit?: readonly string[];
 }
 
 export interface Generator {
@@ -186,6 +216,16 @@ export interface GeneratorFactory extends Factory<Generator> {
    * long step. Without it, that check waits for the fitted generator's `targets()`.
    */
   targetSpaces?(options: Options): string[];
+  /**
+   * True when one image costs a full network run (diffusion): the runner then generates the trivial predictor's
+   * images for a seeded subset of test items only (the pipeline's `trivialItems`), and says so in the table.
+   */
+  costly?(options: Options): boolean;
+}
+
+/** A plain ImageBatch (API 1.0 generators) is a generation of one sample. */
+export function asGeneration(result: Generation | ImageBatch): Generation {
+  return 'samples' in result ? result : { samples: [result] };
 }
 
 // ───────────────────────────── Metric ─────────────────────────────

@@ -25,6 +25,11 @@ export interface PipelineSpec {
   mappers: Record<string, PluginRef>;
   metrics: PluginRef[];
   seed: number;
+  /**
+   * How many test items the trivial predictor's images are generated for: `auto` = all of them, unless the
+   * generator is costly (a diffusion model: then a seeded subset of DEFAULT_TRIVIAL_ITEMS), or a number, or `all`.
+   */
+  trivialItems: number | 'all' | 'auto';
   /** Where it was defined (`p.json`, `e.json pipelines[1]`), for errors found after parsing. */
   source?: string;
 }
@@ -61,8 +66,12 @@ export const pipelineSchema = {
     mappers: { type: 'object', minProperties: 1, additionalProperties: pluginRef },
     metrics: { type: 'array', items: pluginRef, minItems: 1 },
     seed: { type: 'integer', minimum: 0, maximum: MAX_SEED, default: 0 },
+    trivialItems: { anyOf: [{ type: 'integer', minimum: 1 }, { enum: ['all', 'auto'] }], default: 'auto' },
   },
 };
+
+/** The trivial floor of a costly generator is generated for this many seeded test items by default. */
+export const DEFAULT_TRIVIAL_ITEMS = 24;
 
 const experimentSchema = {
   type: 'object',
@@ -83,6 +92,7 @@ interface RawPipeline {
   mappers: Record<string, RawRef>;
   metrics: RawRef[];
   seed: number;
+  trivialItems: number | 'all' | 'auto';
 }
 
 function ref(raw: RawRef, baseDir?: string): PluginRef {
@@ -110,6 +120,7 @@ export function parsePipeline(value: unknown, where: string, baseDir?: string): 
     mappers: Object.fromEntries(Object.entries(raw.mappers).map(([space, m]) => [space, at(m)])),
     metrics: expandMetricSets(raw.metrics.map((m) => ref(m)), where).map(({ id, options, set }) => ({ ...at({ id, options }), ...(set ? { set } : {}) })),
     seed: raw.seed,
+    trivialItems: raw.trivialItems,
     source: where,
   };
 }

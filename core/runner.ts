@@ -3,28 +3,32 @@
  * training stimuli, encode targets, fit one mapper per target space (cached), predict the test set (cached),
  * generate images, and score every metric — with the trivial predictor (mean training target) beside it.
  */
-import type {
-  Dataset,
-  DatasetInfo,
-  FittedGenerator,
-  FittedMapper,
-  Metric,
-  MetricInput,
-  MetricResult,
-  PluginKind,
-  SubjectData,
-  TargetSpace,
+import {
+  asGeneration,
+  type Dataset,
+  type DatasetInfo,
+  type FittedGenerator,
+  type Generation,
+  type GenerateContext,
+  type FittedMapper,
+  type Metric,
+  type MetricInput,
+  type MetricResult,
+  type PluginKind,
+  type SubjectData,
+  type TargetSpace,
 } from './contracts.js';
 import type { CacheOutcome } from './cache.js';
 import { pairedComparisons, type PairedComparisonRow } from './comparisons.js';
 import { cacheProducer, readMatrix, writeMatrix } from './cache.js';
 import type { Core } from './core.js';
 import { UserError } from './errors.js';
-import { checkMapperSpaces, type ExperimentSpec, type PipelineSpec, type PluginRef } from './pipeline.js';
+import { checkMapperSpaces, DEFAULT_TRIVIAL_ITEMS, type ExperimentSpec, type PipelineSpec, type PluginRef } from './pipeline.js';
 import { dropUnusableVoxels, PREPROCESSING_ID, type DroppedRows } from './preprocess.js';
 import type { Provenance } from './registry.js';
 import { bootstrapMeanInterval } from './stats.js';
-import type { ImageBatch, Matrix } from './tensor.js';
+import { Rng } from './rng.js';
+import { takeImages, takeRows, type ImageBatch, type Matrix } from './tensor.js';
 import { checkFinite, checkFitInputs } from './validation.js';
 import { PACKAGE_VERSION } from './version.js';
 import { join } from 'node:path';
@@ -48,6 +52,10 @@ export interface MetricRow {
   /** The same metric for the trivial predictor (mean training target). */
   trivial: number | null;
   items: number;
+  /** The trivial value was computed on this many seeded test items only (a costly generator; `trivialItems`). */
+  trivialItems?: number;
+  /** With --limit: scored on the first `items` of the `of` test items. */
+  limited?: { items: number; of: number };
   problem?: string;
 }
 
@@ -75,6 +83,8 @@ export interface PipelineOutcome {
   /** `target/metric` → per-item values, for paired statistics afterwards. */
   perItem: Record<string, number[]>;
   testIds: string[];
+  /** With --limit: images were generated and scored for the first `items` of the `of` test items only. */
+  limited?: { items: number; of: number };
   reconstructions: ImageBatch;
   truth: ImageBatch;
 }
@@ -93,6 +103,8 @@ export type RunEvent = { pipeline: string; subject: string; message: string };
 export interface RunOptions {
   onEvent?: (event: RunEvent) => void;
   signal?: AbortSignal;
+  /** Generate and score only the first N test items (a quick look; every row says so). */
+  limit?: number;
 }
 
 interface PreparedSubject {
@@ -154,6 +166,38 @@ function checkFittedSpaces(pipeline: PipelineSpec, fitted: TargetSpace[], declar
     );
   }
   checkMapperSpaces(pipeline, names);
+}
+
+/** A generation's shape, checked before any metric reads it (a plugin bug otherwise, named). */
+function checkGeneration(generation: Generation, items: number, generator: string): Generation {
+  const where = `generator '${generator}'`;
+  if (generation.samples.length === 0) throw new UserError('generate returned no sample', where);
+  for (const [label, batch] of [...generation.samples.map((b, s) => [`sample ${s + 1}`, b] as const), ...Object.entries(generation.stages ?? {})]) {
+    if (batch.count !== items) throw new UserError(`generate returned ${batch.count} images in ${label} for ${items} predicted rows`, where);
+  }
+  return generation;
+}
+
+/** Indices (sorted) of the test items the trivial floor is generated for, or undefined for all of them. */
+function trivialSubset(pipeline: PipelineSpec, items: number, costly: boolean): Int32Array | undefined {
+  const wanted = pipeline.trivialItems === 'all' ? items : pipeline.trivialItems === 'auto' ? (costly ? DEFAULT_TRIVIAL_ITEMS : items) : pipeline.trivialItems;
+  if (wanted >= items) return undefined;
+  return new Rng(pipeline.seed).permutation(items).slice(0, wanted).sort();
+}
+
+/**
+ * One metric over one or more samples: with several, each item's value is the mean over the samples (and a
+ * set-level metric's value the mean of its per-sample values), as Takagi's identification averages them.
+ */
+async function scoreSamples(metric: Metric, samples: ImageBatch[], truth: ImageBatch, context: { seed: number }): Promise<MetricResult> {
+  const results: MetricResult[] = [];
+  for (const pred of samples) results.push(await metric.compute({ kind: 'image', pred, truth }, context));
+  if (results.length === 1) return results[0]!;
+  const perItem = new Float64Array(results[0]!.perItem.length);
+  for (const r of results) for (let i = 0; i < perItem.length; i++) perItem[i]! += r.perItem[i]! / results.length;
+  const value = results.reduce((sum, r) => sum + r.value, 0) / results.length;
+  const note = [results[0]!.note, `mean of ${results.length} samples`].filter(Boolean).join(', ');
+  return { value, perItem, note };
 }
 
 export class ExperimentRunner {
@@ -409,42 +453,81 @@ export class ExperimentRunner {
       mapperOutcomes.push({ space: space.name, mapper: ref.id, fit: fit.outcome, predict: prediction.outcome, seconds: s, summary: fit.value.summary });
     }
 
-    const reconstructions = await generator.fitted.generate(predicted);
-    const trivialTargets = Object.fromEntries(
-      Object.entries(generator.trainTargets).map(([name, m]) => [name, meanRows(m, data.test.fmri.rows)]),
+    // --limit: the first N test items only, for images and every metric (so that per-item values pair up).
+    const total = data.test.fmri.rows;
+    const n = this.options.limit === undefined ? total : Math.min(this.options.limit, total);
+    const first = n < total ? Array.from({ length: n }, (_, i) => i) : undefined;
+    const limitRows = (m: Matrix) => (first ? takeRows(m, first) : m);
+    const testIds = data.test.stimuli.ids.slice(0, n);
+    const truthImages = first ? takeImages(prepared.testImages, first) : prepared.testImages;
+    const modelTargets = Object.fromEntries(Object.entries(predicted).map(([name, m]) => [name, limitRows(m)]));
+    const truthTargets = Object.fromEntries(Object.entries(generator.testTargets).map(([name, m]) => [name, limitRows(m)]));
+    if (first) say(`--limit ${n}: generating and scoring the first ${n} of ${total} test items`);
+
+    const generatorOptions = generator.provenance.options;
+    const generate = async (targets: Record<string, Matrix>, context: GenerateContext): Promise<Generation> =>
+      checkGeneration(asGeneration(await generator.fitted.generate(targets, context)), context.ids.length, pipeline.generator.id);
+    const model = await generate(modelTargets, { ids: testIds, seed: pipeline.seed, role: 'model', signal: this.options.signal });
+
+    // The trivial floor: every row the mean training target; for a costly generator, on a seeded subset of items.
+    const costly = registry.factory('generator', pipeline.generator.id).costly?.(generatorOptions) ?? false;
+    const trivialIndex = trivialSubset(pipeline, n, costly);
+    const trivialCount = trivialIndex?.length ?? n;
+    if (trivialIndex) say(`trivial predictor: images for ${trivialCount} seeded test items of ${n} (trivialItems)`);
+    const trivialTargets = Object.fromEntries(Object.entries(generator.trainTargets).map(([name, m]) => [name, meanRows(m, n)]));
+    const trivialGenerated = await generate(
+      trivialIndex ? Object.fromEntries(Object.entries(trivialTargets).map(([name, m]) => [name, takeRows(m, trivialIndex)])) : trivialTargets,
+      { ids: trivialIndex ? Array.from(trivialIndex, (i) => testIds[i]!) : testIds, seed: pipeline.seed, role: 'trivial', signal: this.options.signal },
     );
-    const trivialImages = await generator.fitted.generate(trivialTargets);
+    const trivialTruth = trivialIndex ? takeImages(truthImages, trivialIndex) : truthImages;
+    // Image targets: the final images, then each intermediate stage (rows `stage 1`, …).
+    const imageTargets: Array<{ target: string; model: ImageBatch[]; trivial: ImageBatch[] }> = [
+      { target: 'image', model: model.samples, trivial: trivialGenerated.samples },
+      ...Object.entries(model.stages ?? {}).map(([label, images]) => {
+        const trivial = trivialGenerated.stages?.[label];
+        if (!trivial) throw new UserError(`generate returned stage '${label}' for the predictions but not for the trivial predictor`, `generator '${pipeline.generator.id}'`);
+        return { target: label, model: [images], trivial: [trivial] };
+      }),
+    ];
+    const scoring = model.scoring ?? 'first';
 
     const perItem: Record<string, number[]> = {};
-    say(`scoring ${pipeline.metrics.length} metrics (and the trivial floor) on ${data.test.fmri.rows} test items`);
+    say(`scoring ${pipeline.metrics.length} metrics (and the trivial floor) on ${n} test items`);
     for (const ref of pipeline.metrics) {
       const { metric, provenance: metricProvenance } = await this.metric(ref);
       provenance.push(metricProvenance);
-      const inputs: Array<{ target: string; model: MetricInput; trivial: MetricInput }> = [];
+      const context = { seed: pipeline.seed };
+      const scored: Array<{ target: string; result: MetricResult; trivial: MetricResult; trivialItems?: number }> = [];
       if (metric.appliesTo.includes('latent')) {
         for (const space of spaces) {
-          const truth = generator.testTargets[space.name]!;
-          inputs.push({
+          const truth = truthTargets[space.name]!;
+          const latent = (pred: Matrix): MetricInput => ({ kind: 'latent', space: space.name, pred, truth });
+          scored.push({
             target: space.name,
-            model: { kind: 'latent', space: space.name, pred: predicted[space.name]!, truth },
-            trivial: { kind: 'latent', space: space.name, pred: trivialTargets[space.name]!, truth },
+            result: await metric.compute(latent(modelTargets[space.name]!), context),
+            trivial: await metric.compute(latent(trivialTargets[space.name]!), context),
           });
         }
       }
       if (metric.appliesTo.includes('image')) {
-        inputs.push({
-          target: 'image',
-          model: { kind: 'image', pred: reconstructions, truth: prepared.testImages },
-          trivial: { kind: 'image', pred: trivialImages, truth: prepared.testImages },
-        });
+        for (const images of imageTargets) {
+          const score = (samples: ImageBatch[], truth: ImageBatch) =>
+            scoreSamples(metric, scoring === 'mean' ? samples : samples.slice(0, 1), truth, context);
+          scored.push({
+            target: images.target,
+            result: await score(images.model, truthImages),
+            trivial: await score(images.trivial, trivialTruth),
+            ...(trivialIndex ? { trivialItems: trivialCount } : {}),
+          });
+        }
       }
-      for (const input of inputs) {
-        const result = await metric.compute(input.model, { seed: pipeline.seed });
-        const trivial = await metric.compute(input.trivial, { seed: pipeline.seed });
-        perItem[`${input.target}/${ref.id}`] = Array.from(result.perItem);
-        rows.push(this.row(pipeline.name, subject, input.target, ref.id, metric.direction, result, trivial, pipeline.seed));
+      for (const { target, result, trivial, trivialItems } of scored) {
+        perItem[`${target}/${ref.id}`] = Array.from(result.perItem);
+        const row = this.row(pipeline.name, subject, target, ref.id, metric.direction, result, trivial, pipeline.seed);
+        rows.push({ ...row, ...(trivialItems === undefined ? {} : { trivialItems }), ...(first ? { limited: { items: n, of: total } } : {}) });
       }
     }
+    const reconstructions = model.samples[0]!;
 
     return {
       pipeline: pipeline.name,
@@ -458,9 +541,10 @@ export class ExperimentRunner {
       testItems: data.test.fmri.rows,
       seconds: seconds(started),
       perItem,
-      testIds: data.test.stimuli.ids,
+      testIds,
+      ...(first ? { limited: { items: n, of: total } } : {}),
       reconstructions,
-      truth: prepared.testImages,
+      truth: truthImages,
     };
   }
 

@@ -16,12 +16,13 @@ export default class Run extends ExperimentCommand<typeof Run> {
     out: Flags.string({ char: 'o', description: 'output folder (default: a new neurodecode-results/<time>); must be empty' }),
     force: Flags.boolean({ description: 'with --out: empty a folder of earlier results first', default: false }),
     'grid-items': Flags.integer({ description: 'test items shown in the PNG grid', default: 12, min: 1 }),
+    limit: Flags.integer({ description: 'generate and score only the first N test items (a quick look; the table says so)', min: 1 }),
     long: Flags.boolean({ description: 'one table row per subject × metric × target × pipeline (the layout of results.csv)', default: false }),
   };
 
   async run(): Promise<unknown> {
     const spec = this.flags.pipeline ? await readSpecFile(this.flags.pipeline) : defaultExperiment();
     if (this.flags.subject) for (const p of spec.pipelines) p.subjects = this.flags.subject;
-    return this.runExperiment(spec, { out: this.flags.out, force: this.flags.force }, this.flags['grid-items'], { long: this.flags.long });
+    return this.runExperiment(spec, { out: this.flags.out, force: this.flags.force }, this.flags['grid-items'], { long: this.flags.long, limit: this.flags.limit });
   }
 }

@@ -46,8 +46,8 @@ describe('plugin guard', () => {
       const fitted = await generator.fit({} as never, {} as never);
       expect(() => fitted.targets()).toThrow(`generator 'broken-gen' ${who} failed in targets`);
       await expect(fitted.encode({} as never)).rejects.toThrow(/failed in encode: TypeError: broken encode/);
-      await expect(fitted.generate({} as never)).rejects.toThrow(/failed in generate: TypeError: broken generate/);
-      await expect(fitted.generate({} as never)).rejects.toMatchObject({ cause: { message: 'broken generate' } });
+      await expect(fitted.generate({} as never, { ids: [], seed: 0, role: 'model' })).rejects.toThrow(/failed in generate: TypeError: broken generate/);
+      await expect(fitted.generate({} as never, { ids: [], seed: 0, role: 'model' })).rejects.toMatchObject({ cause: { message: 'broken generate' } });
     } finally {
       await core.cleanup();
     }
