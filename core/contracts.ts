@@ -44,6 +44,17 @@ export interface PluginRegistrar {
   mapper(id: string, factory: MapperFactory): void;
   generator(id: string, factory: GeneratorFactory): void;
   metric(id: string, factory: MetricFactory): void;
+  /** Every registered generator, looked up when called (not at register time): for compositions such as `two-stage`. */
+  readonly generators: GeneratorCatalog;
+}
+
+/** Generators by id, for a plugin that composes others. */
+export interface GeneratorCatalog {
+  factory(id: string): GeneratorFactory;
+  /** Options validated against that generator's schema, defaults filled in (errors name the generator and option). */
+  resolveOptions(id: string, options: unknown): Options;
+  /** A configured instance, created as the runner creates one (its own cache scope, its code digest in its keys). */
+  create(id: string, options: unknown): Promise<Generator>;
 }
 
 /**
@@ -213,9 +224,9 @@ export interface GeneratorFactory extends Factory<Generator> {
   /**
    * Names of the target spaces a generator with these (validated) options produces, known without fitting it
    * (their dimensions may wait for fit): lets the runner refuse a `mappers` key that names no space before any
-   * long step. Without it, that check waits for the fitted generator's `targets()`.
+   * long step. Without it (or when it returns undefined), that check waits for the fitted generator's `targets()`.
    */
-  targetSpaces?(options: Options): string[];
+  targetSpaces?(options: Options): string[] | undefined;
   /**
    * True when one image costs a full network run (diffusion): the runner then generates the trivial predictor's
    * images for a seeded subset of test items only (the pipeline's `trivialItems`), and says so in the table.

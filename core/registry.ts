@@ -139,6 +139,11 @@ export class PluginRegistry {
       mapper: (id, f) => bind('mapper', id, f),
       generator: (id, f) => bind('generator', id, f),
       metric: (id, f) => bind('metric', id, f),
+      generators: {
+        factory: (id) => this.factory('generator', id),
+        resolveOptions: (id, options) => this.resolveOptions('generator', id, options),
+        create: async (id, options) => (await this.create('generator', id, options)).instance,
+      },
     };
     const register = module.register.bind(module);
     if (builtin) register(registrar);

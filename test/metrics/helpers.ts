@@ -24,6 +24,9 @@ export async function createMetric(module: PluginModule, id: string, options: Op
     metric: (name, factory) => factories.set(name, factory),
     dataset: refuse,
     mapper: refuse,
+    get generators(): never {
+      return refuse();
+    },
     generator: refuse,
   });
   const factory = factories.get(id);

@@ -27,7 +27,7 @@ describe('metric plugin manifests', () => {
     const refuse = () => {
       throw new Error('not a metric');
     };
-    module.register({ metric: (id) => registered.push(id), dataset: refuse, mapper: refuse, generator: refuse });
+    module.register({ metric: (id) => registered.push(id), dataset: refuse, mapper: refuse, generator: refuse, get generators(): never { return refuse(); } });
     const declared = module.manifest.provides.map((c) => c.id);
     expect(module.manifest.provides.map((c) => c.kind)).toEqual(declared.map(() => 'metric'));
     expect(registered.sort()).toEqual(declared.sort());
