@@ -178,6 +178,8 @@ export interface StimulusBatch {
   ids: string[];
   images: ImageBatch;
   captions?: string[][];
+  /** Where the stimuli come from, for messages: e.g. `dataset 'nsd' (subj01, train)`. */
+  source?: string;
 }
 
 /** What a generation is for and where its items come from: noise and per-item cache entries are keyed by it. */
@@ -210,11 +212,9 @@ export interface FittedGenerator {
   generate(predicted: Record<string, Matrix>, context: GenerateContext): Promise<Generation | ImageBatch>;
   /**
    * Image-to-image generators: start from given images (one per predicted row) instead of their own init; the
-   * `two-stage` composition calls it with its first stage's images. Targets the init replaces may be absent.
+   * `two-stage` composition calls it with its first stage's images.
    */
   generateFrom?(init: ImageBatch, predicted: Record<string, Matrix>, context: GenerateContext): Promise<Generation | ImageBatch>;
-  /** Spaces `generateFrom` does not need (the init replaces them), so that a composition does not ask mappers for them. */
-  readonly replacedByInit?: readonly string[];
 }
 
 export interface Generator {

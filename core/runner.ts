@@ -352,12 +352,11 @@ export class ExperimentRunner {
       entry = (async () => {
         const { instance, provenance } = await this.core.registry.create('generator', pipeline.generator.id, pipeline.generator.options);
         const { data } = prepared;
-        const fitted = await instance.fit(
-          { ids: data.train.stimuli.ids, images: prepared.trainImages, captions: prepared.trainCaptions },
-          { seed: pipeline.seed, signal: this.options.signal },
-        );
-        const trainTargets = await fitted.encode({ ids: data.train.stimuli.ids, images: prepared.trainImages, captions: prepared.trainCaptions });
-        const testTargets = await fitted.encode({ ids: data.test.stimuli.ids, images: prepared.testImages, captions: prepared.testCaptions });
+        const source = (split: string) => `dataset '${pipeline.dataset.id}' (${subject}, ${split})`;
+        const train = { ids: data.train.stimuli.ids, images: prepared.trainImages, captions: prepared.trainCaptions, source: source('train') };
+        const fitted = await instance.fit(train, { seed: pipeline.seed, signal: this.options.signal });
+        const trainTargets = await fitted.encode(train);
+        const testTargets = await fitted.encode({ ids: data.test.stimuli.ids, images: prepared.testImages, captions: prepared.testCaptions, source: source('test') });
         return { fitted, trainTargets, testTargets, provenance };
       })();
       this.generators.set(key, entry);
