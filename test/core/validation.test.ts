@@ -32,6 +32,7 @@ describe('pipeline specs', () => {
       mappers: { '*': { id: 'ridge', options: {} } },
       metrics: [{ id: 'mse', options: {} }],
       seed: 0,
+      trivialItems: 'auto',
       source: 'p.json',
     });
   });
