@@ -4,21 +4,10 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { UserError } from '../../../core/errors.js';
 import { parseSchedulerConfig, readSchedulerConfig, SD_V1_SCHEDULE } from '../../../core/diffusion/schedule.js';
+import { SD14_SCHEDULER_CONFIG } from '../../helpers/tiny-stable-diffusion.js';
 
-/** CompVis/stable-diffusion-v1-4 scheduler/scheduler_config.json. */
-const SD_V14_CONFIG = {
-  _class_name: 'PNDMScheduler',
-  _diffusers_version: '0.6.0',
-  beta_end: 0.012,
-  beta_schedule: 'scaled_linear',
-  beta_start: 0.00085,
-  num_train_timesteps: 1000,
-  set_alpha_to_one: false,
-  skip_prk_steps: true,
-  steps_offset: 1,
-  trained_betas: null,
-  clip_sample: false,
-};
+/** CompVis/stable-diffusion-v1-4 scheduler/scheduler_config.json (shared with the tiny SD folders). */
+const SD_V14_CONFIG = SD14_SCHEDULER_CONFIG;
 
 let dir: string;
 beforeEach(async () => {
