@@ -1,0 +1,2 @@
+/** Text tokenisation for the generators' text encoders. */
+export * from './clip-tokenizer.js';
