@@ -7,7 +7,9 @@
  *   scripts that exist, and repository files that exist.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import ts from 'typescript';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { COMMANDS } from '../cli/commands/index.js';
@@ -15,6 +17,8 @@ import { BaseCommand } from '../cli/base.js';
 import { parseSpecFile } from '../core/pipeline.js';
 import { ExperimentRunner } from '../core/runner.js';
 import { makeTestCore, type TestCore } from './helpers/core.js';
+import { writeMetricModels } from './helpers/models.js';
+import { writeTinyStableDiffusion } from './helpers/tiny-stable-diffusion.js';
 import { codeBlocks, inlineCode, shellWords, squash, type CodeBlock } from './helpers/markdown.js';
 
 const README = readFileSync('README.md', 'utf8');
@@ -103,10 +107,18 @@ function programWords(words: string[]): string[] | undefined {
 
 describe('README', () => {
   let core: TestCore;
+  let modelsDir: string;
   beforeAll(async () => {
-    core = await makeTestCore({ cacheDir: null });
+    // The examples name pretrained models by their default names: tiny folders of the real layouts stand in.
+    modelsDir = await mkdtemp(join(tmpdir(), 'nd-readme-models-'));
+    const models = await writeMetricModels(modelsDir);
+    models['stable-diffusion'] = await writeTinyStableDiffusion(join(modelsDir, 'stable-diffusion'));
+    core = await makeTestCore({ cacheDir: null, models });
+  }, 60_000);
+  afterAll(async () => {
+    await core.cleanup();
+    await rm(modelsDir, { recursive: true, force: true });
   });
-  afterAll(() => core.cleanup());
 
   it('has the examples this test checks', () => {
     expect(blocks.filter((b) => b.lang === 'ts').length).toBeGreaterThanOrEqual(2);

@@ -6,7 +6,7 @@ import { BaseCommand } from '../base.js';
 // Each section's module is imported when it runs: they load TensorFlow.js, ONNX Runtime and h5wasm, which a
 // command's start (and every other command, oclif loading them all) should not pay for.
 
-const SECTIONS = ['startup', 'matmul', 'tfjs', 'ridge', 'pca', 'nsd-session', 'gru-epoch', 'chebnet-epoch', 'metrics'] as const;
+const SECTIONS = ['startup', 'matmul', 'tfjs', 'ridge', 'pca', 'nsd-session', 'gru-epoch', 'chebnet-epoch', 'metrics', 'sd-step'] as const;
 
 export default class Bench extends BaseCommand<typeof Bench> {
   static override summary = 'Measure matrix-multiply GFLOP/s of every engine and ridge at NSD scale, with ratios';
@@ -24,12 +24,16 @@ export default class Bench extends BaseCommand<typeof Bench> {
     'chebnet-epoch: one training epoch of the ChebNet-GCN mapper at the paper\'s NSD size (8,859 rows, V1/V2/V3+hV4 = 10,631 voxels → 6,400, batch 64; about 4 GB: the Chebyshev terms of the first layer are prepared once). ' +
     'metrics: Brain-Diffuser\'s metrics (PixCorr, SSIM, AlexNet(2), AlexNet(5), InceptionV3, EffNet-B, SwAV) on --images pairs of 425 × 425 ' +
     'images, ours on the full-size networks each export.py builds with random weights, against the same evaluation in PyTorch ' +
-    'in the same run (needs Python with torch, torchvision and onnx; CLIP is not part of it).';
+    'in the same run (needs Python with torch, torchvision and onnx; CLIP is not part of it). ' +
+    'sd-step: seconds per guided DDIM step of Takagi\'s img2img loop on the Stable Diffusion folder --sd-model (init images of --sd-size), ' +
+    'and the share of the loop spent outside ONNX Runtime; skipped without --sd-model.';
   static override examples = ['<%= config.bin %> bench', '<%= config.bin %> bench --only matmul --only tfjs', '<%= config.bin %> bench --quick --json'];
   static override flags = {
     only: Flags.string({ description: 'sections to run; repeatable', options: [...SECTIONS], multiple: true }),
     quick: Flags.boolean({ description: 'small sizes (seconds, for a smoke test); the references run at the same small sizes', default: false }),
     images: Flags.integer({ description: 'metrics: image pairs scored (default 982, the NSD test set; --quick: 20)', min: 2 }),
+    'sd-model': Flags.string({ description: 'sd-step: a diffusers/optimum Stable Diffusion ONNX folder' }),
+    'sd-size': Flags.integer({ description: 'sd-step: side of the init image (SD: 512)', default: 512, min: 8 }),
     python: Flags.string({
       description: 'Python with scikit-learn / PyTorch to time the references in this run ("none": skip them); default: NEURODECODE_PYTHON, else python3, python, /usr/bin/python3',
     }),
@@ -184,6 +188,19 @@ export default class Bench extends BaseCommand<typeof Bench> {
       }
       if (!r.skipped) this.log(t.toString());
       this.log(`speed-up = the reference's seconds ÷ ours on the same ${r.images} pairs of ${r.size} × ${r.size} images, ${r.threads} threads each; images/s counts both sets`);
+    }
+    if (sections.has('sd-step')) {
+      const model = this.flags['sd-model'];
+      if (!model) this.log('sd-step: skipped (give --sd-model <folder>: a diffusers/optimum SD export, or the tiny one the README names)');
+      else {
+        this.info(`stable-diffusion: guided DDIM steps on ${model}…`);
+        const r = await (await import('../../generators/stable-diffusion/bench.js')).benchSdSteps({ model, size: this.flags['sd-size'] });
+        result.sdStep = r;
+        this.log(
+          `sd-step: ${(1000 * r.secondsPerStep).toFixed(2)} ms per guided step (batch 2, latent 4×${r.size / 8}×${r.size / 8}, ${r.steps} steps, ` +
+            `providers ${r.providers.join(', ')}); ${(100 * r.outsideOrtShare).toFixed(1)}% of it outside ONNX Runtime; ${r.graphs}`,
+        );
+      }
     }
     return result;
   }

@@ -21,7 +21,7 @@ export default class CacheClean extends BaseCommand<typeof CacheClean> {
     '<%= config.bin %> cache clean --orphans',
   ];
   static override flags = {
-    kind: Flags.string({ description: 'only entries of this kind (as cache ls shows: mappers, predictions, datasets, features)' }),
+    kind: Flags.string({ description: 'only entries of this kind (as cache ls shows: mappers, predictions, datasets, features, sd-targets, sd-images)' }),
     'older-than': Flags.string({ description: 'only entries written longer ago than this (30m, 12h, 7d, 2w)' }),
     orphans: Flags.boolean({ description: 'only the temporary folders interrupted runs left behind', default: false, exclusive: ['kind', 'older-than'] }),
   };
