@@ -30,13 +30,22 @@ export interface SdOptions {
   samples: number;
   /** Undefined: from the preset (takagi: `first`; hou-khoshnoo: `mean`). */
   scoring?: 'first' | 'mean';
+  /**
+   * Tokens of c predicted (the first k of 77; the rest are the training items' mean). Undefined: from the preset
+   * (takagi: 77; hou-khoshnoo: 15, "enough to cover the typical lengths of COCO captions", after MindDiffuser).
+   */
+  textTokens?: number;
   /** A dataset without captions: refuse (`error`), or condition `c` on the empty prompt for every image. */
   missingCaptions: 'error' | 'empty-prompt';
 }
 
-export const PRESETS: Record<SdPreset, { scoring: 'first' | 'mean'; summary: string }> = {
-  takagi: { scoring: 'first', summary: "Takagi & Nishimoto (CVPR 2023), codes/diffusion_sd1/diffusion_decoding.py, method 'cvpr'" },
-  'hou-khoshnoo': { scoring: 'mean', summary: 'Hou & Khoshnoo (seed 001): Takagi\'s decoding, each image\'s scores averaged over its 5 samples' },
+export const PRESETS: Record<SdPreset, { scoring: 'first' | 'mean'; textTokens: number; summary: string }> = {
+  takagi: { scoring: 'first', textTokens: 77, summary: "Takagi & Nishimoto (CVPR 2023), codes/diffusion_sd1/diffusion_decoding.py, method 'cvpr'" },
+  'hou-khoshnoo': {
+    scoring: 'mean',
+    textTokens: 15,
+    summary: "Hou & Khoshnoo (seed 001 §2.3, §3): Takagi's decoding; c cut to its first 15 tokens (15 × 768); each image's scores averaged over its 5 samples",
+  },
 };
 
 const kernel = (description: string, fallback: ResizeKernel) => ({ enum: ['nearest', 'bilinear', 'bicubic', 'lanczos3', 'pillow-default'], default: fallback, description });
@@ -60,6 +69,7 @@ export const sdOptionsSchema = {
     start: { enum: ['compvis', 'diffusers'], default: 'compvis', description: "img2img start: 'compvis' (Takagi's DDIMSampler, = diffusers' ONNX pipeline) or 'diffusers' (PyTorch img2img pipeline, one step later)" },
     samples: { type: 'integer', minimum: 1, default: 5, description: 'images generated per test item (Takagi: 5)' },
     scoring: { enum: ['first', 'mean'], description: "image metrics on the first sample, or each item's scores averaged over its samples (default: from the preset)" },
+    textTokens: { type: 'integer', minimum: 1, maximum: 77, description: "tokens of c predicted (the rest: the training items' mean); default from the preset (takagi 77, hou-khoshnoo 15)" },
     missingCaptions: { enum: ['error', 'empty-prompt'], default: 'error', description: "a dataset without captions: refuse, or encode c as the empty prompt's" },
   },
 } as const;

@@ -113,13 +113,20 @@ export class StableDiffusionGenerator implements Generator {
     const uncond = await graphs.encodeText(tokenizer.encode(''), 1);
     services.log.info(`stable-diffusion: ${folder.dir}; ${graphs.description}; ${tokenizer.description}; ONNX Runtime providers: ${services.models.onnx.providers.join(', ')}`);
     const { height, width, channels } = train.images;
-    return new FittedStableDiffusion(options, services, graphs, tokenizer, uncond, schedule, await modelDigest(services, folder), { height, width, channels: channels === 1 ? 1 : 3 }, context.seed);
+    const fitted = new FittedStableDiffusion(options, services, graphs, tokenizer, uncond, schedule, await modelDigest(services, folder), { height, width, channels: channels === 1 ? 1 : 3 }, context.seed);
+    await fitted.encodeTraining(train);
+    return fitted;
   }
 }
 
 export class FittedStableDiffusion implements FittedGenerator {
   private readonly decoder: TakagiDecoder;
   private readonly latentSide: number;
+  /** Tokens of c that are a target; the others (from `textTokens` on) are the training items' mean, `tail`. */
+  private readonly textTokens: number;
+  private tail: Float32Array | null = null;
+  /** The training targets, encoded during fit (for the tail): handed out once when the runner asks for them. */
+  private training: { stimuli: StimulusBatch; targets: Record<string, Matrix> } | null = null;
 
   constructor(
     private readonly options: SdOptions,
@@ -138,6 +145,10 @@ export class FittedStableDiffusion implements FittedGenerator {
     const plan = img2imgPlan(schedule, { steps, strength, eta, start });
     this.decoder = new TakagiDecoder(graphs, { plan, guidance, initSize, initResize }, uncond);
     this.latentSide = options.resolution / 8;
+    this.textTokens = options.textTokens ?? PRESETS[options.preset].textTokens;
+    if (this.textTokens > tokenizer.contextLength) {
+      throw new UserError(`"textTokens" is ${this.textTokens}, but the tokenizer's context is ${tokenizer.contextLength} tokens`, WHERE);
+    }
   }
 
   private get spaces(): Array<'z' | 'c'> {
@@ -145,7 +156,7 @@ export class FittedStableDiffusion implements FittedGenerator {
   }
 
   private dims(space: 'z' | 'c'): number {
-    return space === 'z' ? 4 * this.latentSide * this.latentSide : this.tokenizer.contextLength * this.graphs.textWidth;
+    return space === 'z' ? 4 * this.latentSide * this.latentSide : this.textTokens * this.graphs.textWidth;
   }
 
   targets(): TargetSpace[] {
@@ -180,7 +191,8 @@ export class FittedStableDiffusion implements FittedGenerator {
     if (captions === null) out.c = Float32Array.from(this.uncond);
     else {
       const hidden = await this.graphs.encodeText(this.tokenizer.encodeBatch(captions), captions.length);
-      const size = this.dims('c');
+      // All 77 tokens (the cache keeps them whatever textTokens is).
+      const size = this.tokenizer.contextLength * this.graphs.textWidth;
       const mean = new Float32Array(size);
       for (let k = 0; k < captions.length; k++) for (let j = 0; j < size; j++) mean[j]! += hidden[k * size + j]!;
       for (let j = 0; j < size; j++) mean[j] = mean[j]! / captions.length;
@@ -189,7 +201,32 @@ export class FittedStableDiffusion implements FittedGenerator {
     return out;
   }
 
+  /**
+   * Encodes the training stimuli during fit: with `textTokens` < 77, the mean of the other tokens of c over the
+   * training items is learned here (it completes every predicted c). The runner's encode(train) then gets these.
+   */
+  async encodeTraining(train: StimulusBatch): Promise<void> {
+    if (!this.spaces.includes('c') || this.textTokens === this.tokenizer.contextLength) return;
+    const full = this.tokenizer.contextLength * this.graphs.textWidth;
+    const tail = new Float64Array(full - this.dims('c'));
+    const targets = await this.encodeEach(train, (c) => {
+      for (let j = 0; j < tail.length; j++) tail[j]! += c[this.dims('c') + j]!;
+    });
+    this.tail = Float32Array.from(tail, (v) => v / train.ids.length);
+    this.training = { stimuli: train, targets };
+  }
+
   async encode(stimuli: StimulusBatch): Promise<Record<string, Matrix>> {
+    if (this.training?.stimuli === stimuli) {
+      const { targets } = this.training;
+      this.training = null;
+      return targets;
+    }
+    return this.encodeEach(stimuli);
+  }
+
+  /** Every item's targets, from the cache or encoded (and then cached); `visitC` sees each item's whole 77-token c. */
+  private async encodeEach(stimuli: StimulusBatch, visitC?: (c: Float32Array) => void): Promise<Record<string, Matrix>> {
     const n = stimuli.ids.length;
     const captions = stimuli.captions;
     if (this.spaces.includes('c')) for (let i = 0; i < n; i++) this.captionsOf(stimuli, captions, i);
@@ -209,7 +246,9 @@ export class FittedStableDiffusion implements FittedGenerator {
         captions: itemCaptions ?? { missingCaptions },
       };
       const { value } = await this.services.cache.getOrBuild('sd-targets', description, targetsIo, () => this.encodeItem(image, itemCaptions, stimuli.ids[i]!));
-      for (const s of this.spaces) matrices[s].data.set(value[s]!, i * this.dims(s));
+      // The cache keeps all 77 tokens of c; the target is its first textTokens.
+      for (const s of this.spaces) matrices[s].data.set(value[s]!.subarray(0, this.dims(s)), i * this.dims(s));
+      if (value.c) visitC?.(value.c);
       task.tick(1, rate(started, i + 1, n));
     }
     task.done();
@@ -234,6 +273,15 @@ export class FittedStableDiffusion implements FittedGenerator {
       }
     }
     return predicted;
+  }
+
+  /** A predicted c row completed to 77 tokens with the training mean (Hou & Khoshnoo's 15-token c). */
+  private context(predicted: Float32Array): Float32Array {
+    if (!this.tail) return predicted;
+    const full = new Float32Array(predicted.length + this.tail.length);
+    full.set(predicted);
+    full.set(this.tail, predicted.length);
+    return full;
   }
 
   async generate(predicted: Record<string, Matrix>, context: GenerateContext): Promise<Generation> {
@@ -263,7 +311,7 @@ export class FittedStableDiffusion implements FittedGenerator {
     let made = 0;
     for (const [i, id] of ids.entries()) {
       signal?.throwIfAborted();
-      const cRow = c.data.subarray(i * c.cols, (i + 1) * c.cols);
+      const cRow = this.context(c.data.subarray(i * c.cols, (i + 1) * c.cols));
       const initRaster = init ? rasterOf(init, i) : undefined;
       const description = {
         what: 'sd-images',
@@ -271,7 +319,7 @@ export class FittedStableDiffusion implements FittedGenerator {
         settings: { steps, strength, guidance, eta, start, initSize, initResize, samples, latent, init: this.options.init },
         seed,
         item: id,
-        c: digestOf(cRow, [c.cols]),
+        c: digestOf(cRow, [cRow.length]),
         ...(z ? { z: digestOf(z.data.subarray(i * z.cols, (i + 1) * z.cols), [z.cols]) } : {}),
         ...(initRaster ? { initImage: digestOf(Float32Array.from(initRaster.data), [initRaster.height, initRaster.width, 3]) } : {}),
       };

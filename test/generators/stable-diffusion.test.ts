@@ -91,6 +91,43 @@ describe('stable-diffusion targets', () => {
   }, 60_000);
 });
 
+describe('stable-diffusion with textTokens (preset hou-khoshnoo: 15)', () => {
+  it("c is the first 15 tokens; generation completes it with the training items' mean of the other 62", async () => {
+    const { core, dir } = await setup({}, { cacheDir: null });
+    const train = stimuli(4);
+    const short = await (await core.registry.create('generator', 'stable-diffusion', { model: dir, ...TINY, samples: 1, preset: 'hou-khoshnoo' })).instance.fit(train, { seed: 3 });
+    expect(short.targets()).toEqual([{ name: 'z', dims: 100 }, { name: 'c', dims: 15 * 8 }]);
+    const full = await (await core.registry.create('generator', 'stable-diffusion', { model: dir, ...TINY, samples: 1, textTokens: 77 })).instance.fit(train, { seed: 3 });
+    const fullTrain = await full.encode(train);
+    // The runner's encode(train) after fit: the first 15 tokens of the full c.
+    const shortTrain = await short.encode(train);
+    for (let i = 0; i < 4; i++) expect(shortTrain.c!.data.subarray(i * 120, (i + 1) * 120)).toEqual(fullTrain.c!.data.subarray(i * 616, i * 616 + 120));
+    // The completed context: predicted 15 tokens, then the mean of the training items' tokens 15…76.
+    const test = stimuli(2, { offset: 30 });
+    const predicted = await short.encode(test);
+    const completed = new Float32Array(2 * 616);
+    for (let i = 0; i < 2; i++) {
+      completed.set(predicted.c!.data.subarray(i * 120, (i + 1) * 120), i * 616);
+      for (let j = 120; j < 616; j++) {
+        let sum = 0;
+        for (let k = 0; k < 4; k++) sum += fullTrain.c!.data[k * 616 + j]!;
+        completed[i * 616 + j] = sum / 4;
+      }
+    }
+    const context = { ids: test.ids, seed: 2, role: 'model' as const };
+    const a = (await short.generate(predicted, context)) as Generation;
+    const b = (await full.generate({ z: predicted.z!, c: { rows: 2, cols: 616, data: completed } }, context)) as Generation;
+    expect(a.scoring).toBe('mean');
+    for (let i = 0; i < 2; i++) {
+      const [x, y] = [imageOf(a.samples[0]!, i), imageOf(b.samples[0]!, i)];
+      // float32 sums in another order: at most a rounding step of a byte here and there.
+      let off = 0;
+      for (let k = 0; k < x.length; k++) off = Math.max(off, Math.abs(x[k]! - y[k]!));
+      expect(off).toBeLessThanOrEqual(1 / 255 + 1e-6);
+    }
+  }, 120_000);
+});
+
 describe('stable-diffusion generation', () => {
   it('the noise of an item is a function of (seed, id, sample): a re-ordered subset gives the same images; samples differ', async () => {
     const { core, dir } = await setup({}, { cacheDir: null });
@@ -120,13 +157,15 @@ describe('stable-diffusion generation', () => {
     const reference = (await (await fitted(plain, dir, { samples: 1, preset: 'hou-khoshnoo' })).generate(targets, { ids: batch.ids, seed: 1, role: 'model' })) as Generation;
     expect(reference.scoring).toBe('mean');
 
-    // Stop after the second item: its progress tick aborts.
+    // Stop after the second generated item: the generation task's second tick aborts.
     const services = core.container.get<PluginServices>(TOKENS.Services);
     const controller = new AbortController();
     const original = services.progress;
+    const generating = new Set<number>();
     let generatedTicks = 0;
     services.progress = createProgress((e) => {
-      if (e.type === 'tick' && ++generatedTicks === 2) controller.abort(new Error('stopped by the test'));
+      if (e.type === 'start' && e.label.includes('generating')) generating.add(e.id);
+      if (e.type === 'tick' && generating.has(e.id) && ++generatedTicks === 2) controller.abort(new Error('stopped by the test'));
     });
     const interrupted = await fitted(core, dir, { samples: 1, preset: 'hou-khoshnoo' });
     await expect(interrupted.generate(targets, { ids: batch.ids, seed: 1, role: 'model', signal: controller.signal })).rejects.toThrow(/stopped by the test/);
