@@ -8,7 +8,6 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
-import { byteLevelAlphabet } from './tiny-stable-diffusion.js';
 
 export const CLIP_MERGES_GZ = fileURLToPath(new URL('../fixtures/clip/bpe_simple_vocab_16e6.txt.gz', import.meta.url));
 
@@ -44,6 +43,7 @@ const added = (content: string) => ({ __type: 'AddedToken', content, lstrip: fal
 
 /** tokenizer_config.json as Stable Diffusion v1.4's tokenizer/ has it. */
 export const SD14_TOKENIZER_CONFIG = {
+  special_tokens_map_file: './special_tokens_map.json',
   add_prefix_space: false,
   bos_token: added('<|startoftext|>'),
   do_lower_case: true,
@@ -56,12 +56,19 @@ export const SD14_TOKENIZER_CONFIG = {
   unk_token: added('<|endoftext|>'),
 };
 
+/** SD v1.4's tokenizer_config.json and special_tokens_map.json, into dir. */
+export async function writeSd14TokenizerConfig(dir: string): Promise<void> {
+  const specials = { bos_token: added('<|startoftext|>'), eos_token: added('<|endoftext|>'), pad_token: '<|endoftext|>', unk_token: added('<|endoftext|>') };
+  await writeFile(join(dir, 'special_tokens_map.json'), JSON.stringify(specials, null, 2));
+  await writeFile(join(dir, 'tokenizer_config.json'), JSON.stringify(SD14_TOKENIZER_CONFIG, null, 2));
+}
+
 /** Writes CLIP's vocab.json, merges.txt ("#version: 0.2" + 48,894 merges) and SD v1.4's tokenizer_config.json into dir. */
 export async function writeClipTokenizerFiles(dir: string): Promise<void> {
   const { vocab, merges } = await clipVocabulary();
   await writeFile(join(dir, 'vocab.json'), JSON.stringify(Object.fromEntries(vocab)));
   await writeFile(join(dir, 'merges.txt'), `#version: 0.2\n${merges.join('\n')}\n`);
-  await writeFile(join(dir, 'tokenizer_config.json'), JSON.stringify(SD14_TOKENIZER_CONFIG, null, 2));
+  await writeSd14TokenizerConfig(dir);
 }
 
 const specialToken = (id: number, content: string) => ({ id, content, single_word: false, lstrip: false, rstrip: false, normalized: true, special: true });
@@ -115,5 +122,38 @@ export async function writeClipTokenizerJson(dir: string, options: { mergesAsStr
     },
   };
   await writeFile(join(dir, 'tokenizer.json'), JSON.stringify(json));
-  await writeFile(join(dir, 'tokenizer_config.json'), JSON.stringify(SD14_TOKENIZER_CONFIG, null, 2));
+  await writeSd14TokenizerConfig(dir);
+}
+
+/** GPT-2's bytes_to_unicode: the 256 byte-level characters, in CLIP's vocabulary order. */
+export function byteLevelAlphabet(): string[] {
+  const bytes: number[] = [];
+  for (let b = 0x21; b <= 0x7e; b++) bytes.push(b);
+  for (let b = 0xa1; b <= 0xac; b++) bytes.push(b);
+  for (let b = 0xae; b <= 0xff; b++) bytes.push(b);
+  const chars = bytes.slice();
+  let n = 0;
+  for (let b = 0; b < 256; b++) {
+    if (!bytes.includes(b)) {
+      bytes.push(b);
+      chars.push(256 + n++);
+    }
+  }
+  return chars.map((c) => String.fromCodePoint(c));
+}
+
+/**
+ * A minimal valid CLIP BPE vocabulary: the 256 byte-level characters (ids 0–255), the same with "</w>" (256–511),
+ * "<|startoftext|>" 49406, "<|endoftext|>" 49407; merges.txt with only the "#version: 0.2" header (no merges, so
+ * every word tokenizes to single characters).
+ */
+export async function writeMinimalClipTokenizerFiles(dir: string): Promise<void> {
+  const alphabet = byteLevelAlphabet();
+  const vocab: Record<string, number> = {};
+  alphabet.forEach((c, i) => (vocab[c] = i));
+  alphabet.forEach((c, i) => (vocab[`${c}</w>`] = 256 + i));
+  vocab['<|startoftext|>'] = 49406;
+  vocab['<|endoftext|>'] = 49407;
+  await writeFile(join(dir, 'vocab.json'), JSON.stringify(vocab));
+  await writeFile(join(dir, 'merges.txt'), '#version: 0.2\n');
 }

@@ -7,8 +7,8 @@ import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
 import { perTestScratch } from './core.js';
+import { byteLevelAlphabet } from './clip-vocab.js';
 import {
-  byteLevelAlphabet,
   SD14_SCHEDULER_CONFIG,
   tinySdInitImage,
   tinySdReference,

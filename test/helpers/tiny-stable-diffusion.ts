@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { copyFile, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { writeMinimalClipTokenizerFiles, writeSd14TokenizerConfig } from './clip-vocab.js';
 
 const FIXTURES = fileURLToPath(new URL('../fixtures/stable-diffusion/', import.meta.url));
 const GRAPHS = join(FIXTURES, 'graphs');
@@ -56,7 +57,6 @@ export const SD14_SCHEDULER_CONFIG = {
 } as const;
 
 const onnxModel = ['diffusers', 'OnnxRuntimeModel'];
-const added = (content: string) => ({ __type: 'AddedToken', content, lstrip: false, normalized: true, rstrip: false, single_word: false });
 
 /**
  * Writes a diffusers-ONNX Stable Diffusion folder (model_index.json, scheduler/scheduler_config.json with SD v1.4's
@@ -94,30 +94,7 @@ export async function writeTinyStableDiffusion(dir: string, variant: TinySdVaria
     const tok = join(dir, 'tokenizer');
     await mkdir(tok, { recursive: true });
     await (variant.tokenizerFiles ?? writeMinimalClipTokenizerFiles)(tok);
-    await writeFile(
-      join(tok, 'special_tokens_map.json'),
-      JSON.stringify({ bos_token: added('<|startoftext|>'), eos_token: added('<|endoftext|>'), pad_token: '<|endoftext|>', unk_token: added('<|endoftext|>') }, null, 2),
-    );
-    await writeFile(
-      join(tok, 'tokenizer_config.json'),
-      JSON.stringify(
-        {
-          add_prefix_space: false,
-          bos_token: added('<|startoftext|>'),
-          do_lower_case: true,
-          eos_token: added('<|endoftext|>'),
-          errors: 'replace',
-          model_max_length: 77,
-          name_or_path: 'openai/clip-vit-large-patch14',
-          pad_token: '<|endoftext|>',
-          special_tokens_map_file: './special_tokens_map.json',
-          tokenizer_class: 'CLIPTokenizer',
-          unk_token: added('<|endoftext|>'),
-        },
-        null,
-        2,
-      ),
-    );
+    await writeSd14TokenizerConfig(tok);
   }
   const place = async (component: TinySdComponent, files: Record<string, string>) => {
     if (omit.has(component)) return;
@@ -132,39 +109,6 @@ export async function writeTinyStableDiffusion(dir: string, variant: TinySdVaria
   if (vaeEncoder !== 'none') await place('vae_encoder', { 'model.onnx': `vae_encoder.${vaeEncoder}.onnx` });
   await place('vae_decoder', { 'model.onnx': 'vae_decoder.onnx' });
   return dir;
-}
-
-/** GPT-2's bytes_to_unicode: the 256 byte-level characters, in CLIP's vocabulary order. */
-export function byteLevelAlphabet(): string[] {
-  const bytes: number[] = [];
-  for (let b = 0x21; b <= 0x7e; b++) bytes.push(b);
-  for (let b = 0xa1; b <= 0xac; b++) bytes.push(b);
-  for (let b = 0xae; b <= 0xff; b++) bytes.push(b);
-  const chars = bytes.slice();
-  let n = 0;
-  for (let b = 0; b < 256; b++) {
-    if (!bytes.includes(b)) {
-      bytes.push(b);
-      chars.push(256 + n++);
-    }
-  }
-  return chars.map((c) => String.fromCodePoint(c));
-}
-
-/**
- * A minimal valid CLIP BPE vocabulary: the 256 byte-level characters (ids 0–255), the same with "</w>" (256–511),
- * "<|startoftext|>" 49406, "<|endoftext|>" 49407; merges.txt with only the "#version: 0.2" header (no merges, so
- * every word tokenizes to single characters).
- */
-export async function writeMinimalClipTokenizerFiles(dir: string): Promise<void> {
-  const alphabet = byteLevelAlphabet();
-  const vocab: Record<string, number> = {};
-  alphabet.forEach((c, i) => (vocab[c] = i));
-  alphabet.forEach((c, i) => (vocab[`${c}</w>`] = 256 + i));
-  vocab['<|startoftext|>'] = 49406;
-  vocab['<|endoftext|>'] = 49407;
-  await writeFile(join(dir, 'vocab.json'), JSON.stringify(vocab));
-  await writeFile(join(dir, 'merges.txt'), '#version: 0.2\n');
 }
 
 // ---------------------------------------------------------------------------------------------------------------

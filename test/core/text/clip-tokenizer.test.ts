@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLIP_BOS, CLIP_CONTEXT, CLIP_EOS, loadClipTokenizer, type ClipTokenizer } from '../../../core/text/index.js';
 import { clipVocabulary, writeClipTokenizerFiles, writeClipTokenizerJson } from '../../helpers/clip-vocab.js';
 import { userErrorOf } from '../../helpers/errors.js';
-import { byteLevelAlphabet, writeMinimalClipTokenizerFiles } from '../../helpers/tiny-stable-diffusion.js';
+import { byteLevelAlphabet, writeMinimalClipTokenizerFiles } from '../../helpers/clip-vocab.js';
 
 let root: string;
 let count = 0;
