@@ -164,7 +164,7 @@ export class FittedStableDiffusion implements FittedGenerator {
   }
 
   private captionsOf(stimuli: StimulusBatch, captions: string[][] | undefined, i: number): string[] | null {
-    if (this.options.missingCaptions === 'empty-prompt' && !captions) return null;
+    if (this.options.missingCaptions === 'empty-prompt' && !captions?.[i]?.length) return null;
     const source = stimuli.source ?? 'the dataset';
     if (!captions) {
       throw new UserError(
