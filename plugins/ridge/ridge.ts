@@ -12,18 +12,11 @@ import { UserError } from '../../core/errors.js';
 import { writeFileAtomic } from '../../core/io/atomic.js';
 import { readNpy, writeNpy } from '../../core/io/npy.js';
 import { assembleFactor, splitFactor } from '../../core/compute/cholesky.js';
-import { mirrorUpper, transpose, type Linalg } from '../../core/compute/linalg.js';
+import { mirrorUpper, type Linalg } from '../../core/compute/linalg.js';
 import type { PluginServices } from '../../core/services.js';
 import { takeCols, type Matrix } from '../../core/tensor.js';
-import {
-  columnStats,
-  crossValidate,
-  factorRidge,
-  restandardize,
-  solveRidge,
-  type ColumnStats,
-  type Factor,
-} from './kernel.js';
+import { columnStats, crossValidate, restandardize, type ColumnStats, type Factor } from './kernel.js';
+import { factorOf, kernelOf, testSolve } from './shared-kernel.js';
 import { MODEL_FORMAT, MODEL_FORMAT_VERSION } from './format.js';
 import { crossValidatePrimal, FittedPrimalRidge, primalSystem, primalWeights } from './primal.js';
 import type { RidgeOptions } from './schema.js';
@@ -66,18 +59,18 @@ export class RidgeMapper implements Mapper {
     if (options.alpha === undefined && n < options.folds) {
       throw new UserError(`folds=${options.folds} needs at least ${options.folds} training rows, got ${n}`, WHERE);
     }
-    const xStats = options.standardize || options.fitIntercept
-      ? columnStats(X, 1, options.standardize)
-      : { mean: new Float64Array(X.cols), scale: new Float64Array(X.cols).fill(1) };
     // More rows than voxels: the primal p × p system, in float64 (primal.ts says why).
-    return n > X.cols ? this.fitPrimal(X, Y, xStats, context) : this.fitDual(X, Y, xStats, context);
+    return n > X.cols ? this.fitPrimal(X, Y, context) : this.fitDual(X, Y, context);
   }
 
-  /** Dual (kernel) form: inputs and K in float32, each factor in float32 or float64 (kernel.ts, factorRidge). */
-  private async fitDual(X: Matrix, Y: Matrix, xStats: ColumnStats, context: FitContext): Promise<FittedMapper> {
+  /**
+   * Dual (kernel) form: inputs and K in float32, each factor in float32 or float64 (kernel.ts, factorRidge). The
+   * kernel and the factors are shared with every other fit on the same X (shared-kernel.ts).
+   */
+  private async fitDual(X: Matrix, Y: Matrix, context: FitContext): Promise<FittedMapper> {
     const { options, services } = this;
     const { linalg } = services;
-    const Xs = await standardize(linalg, X, xStats);
+    const pre = { standardize: options.standardize, fitIntercept: options.fitIntercept };
     const yStats = options.restandardizePredictions
       ? columnStats(Y, 0, true)
       : { mean: options.fitIntercept ? await columnMeans(linalg, Y) : new Float64Array(Y.cols), scale: new Float64Array(Y.cols).fill(1) };
@@ -85,7 +78,7 @@ export class RidgeMapper implements Mapper {
     const yMean = options.fitIntercept ? Float64Array.from(Float32Array.from(yStats.mean)) : new Float64Array(Y.cols);
     const Yc = options.fitIntercept ? await linalg.subtractRow(Y, Float32Array.from(yMean)) : Y;
     context.signal?.throwIfAborted();
-    const K = await linalg.gram(Xs, { upperOnly: true });
+    const { xStats, Xs, K } = await kernelOf(linalg, X, pre);
 
     const full = options.alpha === undefined ? mirrored(K) : K;
     const choice = await this.chooseAlphas(Yc.cols, (onStep) =>
@@ -98,7 +91,7 @@ export class RidgeMapper implements Mapper {
       const alpha = choice.alphas[a]!;
       const targets = choice.perTarget ? indicesOf(choice.perTarget, a) : undefined;
       if (targets && targets.length === 0) continue;
-      const factor = await factorRidge(linalg, K, alpha);
+      const factor = await factorOf(linalg, X, pre, alpha);
       groups.push({ alpha, targets, factor, Yc: targets ? takeCols(Yc, targets) : Yc });
     }
     const factors = [...new Set(groups.map((g) => g.factor.precision))].join('+');
@@ -112,8 +105,11 @@ export class RidgeMapper implements Mapper {
     return new FittedRidge({ options, xStats, Xs, yMean, yStd: yStats.scale, groups, summary }, linalg);
   }
 
-  private async fitPrimal(X: Matrix, Y: Matrix, xStats: ColumnStats, context: FitContext): Promise<FittedMapper> {
+  private async fitPrimal(X: Matrix, Y: Matrix, context: FitContext): Promise<FittedMapper> {
     const { options, services } = this;
+    const xStats = options.standardize || options.fitIntercept
+      ? columnStats(X, 1, options.standardize)
+      : { mean: new Float64Array(X.cols), scale: new Float64Array(X.cols).fill(1) };
     const { linalg } = services;
     const yStats = columnStats(Y, 0, options.restandardizePredictions);
     const yMean = options.fitIntercept ? yStats.mean : new Float64Array(Y.cols);
@@ -176,12 +172,10 @@ export class FittedRidge implements FittedMapper {
     }
     const m = X.rows;
     const t = yMean.length;
-    // K*ᵀ (n × m), computed as K* then transposed: Gemm runs fastest with the long operand on the left.
-    const Kstar = await this.linalg.gemm(await standardize(this.linalg, X, xStats), Xs, { transB: true });
-    const Kt = this.linalg.transpose ? await this.linalg.transpose(Kstar) : transpose(Kstar);
     let out: Float32Array = new Float32Array(0);
     for (const group of groups) {
-      const W = await solveRidge(this.linalg, group.factor, Kt); // (K + αI)⁻¹·K*ᵀ
+      // (K + αI)⁻¹·K*ᵀ, shared by every model fitted on the same X and predicting the same rows.
+      const W = await testSolve(this.linalg, X, Xs, xStats, group.factor);
       const part = await this.linalg.gemm(W, group.Yc, { transA: true }); // m × t_g
       const cols = group.targets;
       if (!cols) {
@@ -288,11 +282,6 @@ export async function loadFittedRidge(dir: string, services: PluginServices): Pr
     groups.push({ alpha: info.alpha, targets, factor, Yc });
   }
   return new FittedRidge({ options: meta.options, xStats, Xs, yMean, yStd, groups, summary: meta.summary }, services.linalg);
-}
-
-/** (X − mean) / scale in float32, on the matrix engine. */
-function standardize(linalg: Linalg, X: Matrix, stats: ColumnStats): Promise<Matrix> {
-  return linalg.subtractRow(X, Float32Array.from(stats.mean), Float32Array.from(stats.scale, (s) => 1 / s));
 }
 
 /** Column means as 1ᵀ·Y / n: one pass of the matrix engine (Y can be gigabytes at NSD scale). */
