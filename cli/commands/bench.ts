@@ -6,7 +6,7 @@ import { BaseCommand } from '../base.js';
 // Each section's module is imported when it runs: they load TensorFlow.js, ONNX Runtime and h5wasm, which a
 // command's start (and every other command, oclif loading them all) should not pay for.
 
-const SECTIONS = ['startup', 'matmul', 'tfjs', 'ridge', 'pca', 'nsd-session', 'gru-epoch', 'chebnet-epoch', 'metrics', 'sd-step'] as const;
+const SECTIONS = ['startup', 'matmul', 'tfjs', 'ridge', 'pca', 'nsd-session', 'gru-epoch', 'chebnet-epoch', 'metrics', 'sd-step', 'brain-diffuser-ridge'] as const;
 
 export default class Bench extends BaseCommand<typeof Bench> {
   static override summary = 'Measure matrix-multiply GFLOP/s of every engine and ridge at NSD scale, with ratios';
@@ -26,7 +26,10 @@ export default class Bench extends BaseCommand<typeof Bench> {
     'images, ours on the full-size networks each export.py builds with random weights, against the same evaluation in PyTorch ' +
     'in the same run (needs Python with torch, torchvision and onnx; CLIP is not part of it). ' +
     'sd-step: seconds per guided DDIM step of Takagi\'s img2img loop on the Stable Diffusion folder --sd-model (init images of --sd-size), ' +
-    'and the share of the loop spent outside ONNX Runtime; skipped without --sd-model.';
+    'and the share of the loop spent outside ONNX Runtime; skipped without --sd-model. ' +
+    'brain-diffuser-ridge: Brain-Diffuser\'s whole regression stage at subj01 size (one X → 91,168 + 59,136 + 197,376 targets, ' +
+    'fit + predict, targets in column blocks sharing one kernel), peak memory, against scikit-learn as Brain-Diffuser runs it ' +
+    '(about 8 GB of memory and a few minutes; run it alone with --only so that the peak is this section\'s).';
   static override examples = ['<%= config.bin %> bench', '<%= config.bin %> bench --only matmul --only tfjs', '<%= config.bin %> bench --quick --json'];
   static override flags = {
     only: Flags.string({ description: 'sections to run; repeatable', options: [...SECTIONS], multiple: true }),
@@ -201,6 +204,28 @@ export default class Bench extends BaseCommand<typeof Bench> {
             `providers ${r.providers.join(', ')}); ${(100 * r.outsideOrtShare).toFixed(1)}% of it outside ONNX Runtime; ${r.graphs}`,
         );
       }
+    }
+    if (sections.has('brain-diffuser-ridge')) {
+      this.info(quick ? 'brain-diffuser ridge stage at a small size…' : "Brain-Diffuser's regression stage at subj01 size (minutes)…");
+      const { benchBrainDiffuserRidge } = await import('../../plugins/ridge/brain-diffuser-bench.js');
+      const r = await benchBrainDiffuserRidge(
+        quick
+          ? { trainRows: 300, voxels: 600, testRows: 50, blockColumns: 256, spaces: [{ name: 'vdvae', targets: 600, alpha: 5e4 }, { name: 'clip-text', targets: 400, alpha: 1e5 }, { name: 'clip-vision', targets: 900, alpha: 6e4 }] }
+          : {},
+      );
+      result.brainDiffuserRidge = r;
+      const t = new Table({ head: ['space', 'targets', 'alpha', 'blocks', 'fit + predict s', 'max rel. diff vs float64'], style: { head: [], border: [] } });
+      for (const s of r.spaces) t.push([s.name, s.targets.toLocaleString('en-US'), s.alpha, s.blocks, s.seconds.toFixed(1), s.maxRelativeDifference.toExponential(1)]);
+      this.log(t.toString());
+      const { asBrainDiffuserRuns: asRun, oneFitPerSpace: perSpace } = r.references;
+      this.log(
+        `stage: ${r.trainRows} × ${r.voxels} → ${r.spaces.reduce((a, s) => a + s.targets, 0).toLocaleString('en-US')} targets, ${r.testRows} test rows: ` +
+          `${r.seconds.toFixed(1)} s (${(r.gflop / r.seconds).toFixed(0)} GFLOP/s), peak RSS ${(r.peakRssBytes / 2 ** 30).toFixed(2)} GiB; ` +
+          (quick
+            ? 'references are for the full size only'
+            : `speed-up ${ratioText(asRun.seconds / r.seconds, asRun)} against ${asRun.tool} (${(asRun.seconds / 60).toFixed(0)} min, ${asRun.label}), ` +
+              `${ratioText(perSpace.seconds / r.seconds, perSpace)} against ${perSpace.tool} (${(perSpace.seconds / 60).toFixed(0)} min)`),
+      );
     }
     return result;
   }

@@ -184,14 +184,14 @@ async function sklearnFigures(shape: {
   }
 }
 
-function gaussian(rng: Rng, rows: number, cols: number): Matrix {
+export function gaussian(rng: Rng, rows: number, cols: number): Matrix {
   const data = new Float32Array(rows * cols);
   for (let i = 0; i < data.length; i++) data[i] = rng.normal();
   return { rows, cols, data };
 }
 
 /** A·B / √(inner) + noise·U(−½, ½)·√12 (a fast xorshift stream: the big arrays are hundreds of millions long). */
-async function mix(linalg: Linalg, a: Matrix, b: Matrix, noise: number, seed: number): Promise<Matrix> {
+export async function mix(linalg: Linalg, a: Matrix, b: Matrix, noise: number, seed: number): Promise<Matrix> {
   const out = await linalg.gemm(a, b);
   const scale = 1 / Math.sqrt(a.cols);
   const amplitude = noise * Math.sqrt(12);
@@ -209,7 +209,7 @@ async function mix(linalg: Linalg, a: Matrix, b: Matrix, noise: number, seed: nu
  * The same dual solve in float64 throughout (statistics, kernel, factor, solve), done once for the inputs; returns
  * a function comparing predictions on chosen target columns.
  */
-async function float64Check(
+export async function float64Check(
   linalg: Linalg,
   Xtrain: Matrix,
   Xtest: Matrix,
@@ -253,7 +253,7 @@ async function float64Check(
 }
 
 /** Wraps an engine to count the flops it does. */
-function countingLinalg(inner: Linalg): { linalg: Linalg; flops(): number; reset(): void } {
+export function countingLinalg(inner: Linalg): { linalg: Linalg; flops(): number; reset(): void } {
   let flops = 0;
   const linalg: Linalg = {
     engine: inner.engine,

@@ -57,3 +57,17 @@ describe('ridge bench (tiny size: runs and reports consistent numbers; speed is 
     expect(recordedSklearn(8859, 15724, 982, 1e3, 4096)).toBeUndefined();
   });
 });
+
+describe("Brain-Diffuser's regression stage bench (tiny size; speed is not asserted)", () => {
+  it('fits every space in column blocks sharing one kernel, and agrees with the float64 solve', async () => {
+    const { benchBrainDiffuserRidge } = await import('../../plugins/ridge/brain-diffuser-bench.js');
+    const spaces = [{ name: 'a', targets: 70, alpha: 50 }, { name: 'b', targets: 30, alpha: 500 }];
+    const r = await benchBrainDiffuserRidge({ trainRows: 60, voxels: 90, testRows: 10, blockColumns: 32, spaces });
+    expect(r.spaces.map((s) => s.blocks)).toEqual([3, 1]);
+    for (const s of r.spaces) expect(s.maxRelativeDifference).toBeLessThan(1e-5);
+    // One kernel for the four blocks: the Gram (≈ n²·p) is counted once, then each block's products.
+    expect(r.gflop * 1e9).toBeLessThan(2 * 60 * 60 * 90 + 4 * 2 * (60 * 60 * 10 + 10 * 60 * 100) + 2 * 60 ** 3);
+    expect(r.peakRssBytes).toBeGreaterThan(0);
+    expect(r.references.asBrainDiffuserRuns.kind).toBe('recorded');
+  });
+});
