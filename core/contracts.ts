@@ -203,6 +203,11 @@ export interface Generation {
   scoring?: 'first' | 'mean';
   /** Intermediate images scored too, by label (a two-stage generator's `stage 1`). */
   stages?: Record<string, ImageBatch>;
+  /**
+   * The images a following stage starts from, when they are not samples[0] (which is at the stimuli's size, for
+   * scoring): e.g. VDVAE's 64² output upsampled to 512² as Brain-Diffuser hands it to Versatile Diffusion.
+   */
+  next?: ImageBatch;
 }
 
 /** A generator after seeing the training stimuli (PCA fits its eigen-images there; others ignore it). */

@@ -9,6 +9,8 @@ export interface StageRef {
 export interface TwoStageOptions {
   first: StageRef;
   second: StageRef;
+  /** Seed 000 §3.4: Gaussian noise (sd 1) × amplitude added to the 0–255 stage-1 image, clipped, before stage 2. */
+  stage1Noise?: { amplitude: number };
 }
 
 const stage = (description: string) =>
@@ -27,6 +29,13 @@ export const twoStageOptionsSchema = {
   properties: {
     first: stage('the generator whose images start the second stage, e.g. {"id": "pixels"}'),
     second: stage('an image-to-image generator (one with generateFrom), e.g. {"id": "stable-diffusion", "options": {"init": "given"}}'),
+    stage1Noise: {
+      type: 'object',
+      required: ['amplitude'],
+      additionalProperties: false,
+      description: 'noise-sensitivity analysis (seed 000 §3.4): N(0, 1) × amplitude added to the 0–255 stage-1 image, clipped to 0–255, before stage 2 (amplitudes 8, 16, 32, 64, 256)',
+      properties: { amplitude: { type: 'number', exclusiveMinimum: 0 } },
+    },
   },
 } as const;
 

@@ -13,6 +13,7 @@ import {
   type StimulusBatch,
   type TargetSpace,
 } from '../../core/contracts.js';
+import { seededNoise } from '../../core/diffusion/noise.js';
 import { UserError } from '../../core/errors.js';
 import type { ImageBatch, Matrix } from '../../core/tensor.js';
 import { mergeSpaces, STAGE_ONE, type TwoStageOptions } from './schema.js';
@@ -43,12 +44,28 @@ class FittedTwoStage implements FittedGenerator {
 
   async generate(predicted: Record<string, Matrix>, context: GenerateContext): Promise<Generation> {
     const stage1 = asGeneration(await this.first.generate(pick(predicted, this.first.targets()), context));
-    const init: ImageBatch = stage1.samples[0]!;
+    const handed = stage1.next ?? stage1.samples[0]!;
+    const init = this.options.stage1Noise ? withNoise(handed, this.options.stage1Noise.amplitude, context) : handed;
     const refined = asGeneration(await this.second.generateFrom!(init, pick(predicted, this.second.targets()), context));
-    const stages: Record<string, ImageBatch> = { [STAGE_ONE]: init };
+    // Stage 1 is scored as the first stage made it (before any noise of the analysis).
+    const stages: Record<string, ImageBatch> = { [STAGE_ONE]: stage1.samples[0]! };
     for (const [label, images] of Object.entries(refined.stages ?? {})) stages[`stage 2 ${label}`] = images;
     return { samples: refined.samples, ...(refined.scoring ? { scoring: refined.scoring } : {}), stages };
   }
+}
+
+/**
+ * The noise-sensitivity analysis of seed 000 §3.4: clip(255·x + amplitude·ε, 0, 255) / 255 per value, ε ~ N(0, 1)
+ * keyed on (seed, item id): deterministic per seed, the same for an item whatever else is generated.
+ */
+export function withNoise(images: ImageBatch, amplitude: number, context: Pick<GenerateContext, 'ids' | 'seed'>): ImageBatch {
+  const size = images.height * images.width * images.channels;
+  const data = new Float32Array(images.data.length);
+  for (const [i, id] of context.ids.entries()) {
+    const noise = seededNoise({ seed: context.seed, item: id, sample: 0, stream: 'stage1-noise' }, size);
+    for (let k = 0; k < size; k++) data[i * size + k] = Math.min(255, Math.max(0, 255 * images.data[i * size + k]! + amplitude * noise[k]!)) / 255;
+  }
+  return { ...images, data };
 }
 
 export class TwoStageGenerator implements Generator {

@@ -4,6 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { GenerateContext, PluginModule } from '../../core/contracts.js';
+import { seededNoise } from '../../core/diffusion/noise.js';
 import { DEFAULT_TRIVIAL_ITEMS, parseSpecFile } from '../../core/pipeline.js';
 import { ExperimentRunner } from '../../core/runner.js';
 import type { ImageBatch, Matrix } from '../../core/tensor.js';
@@ -25,7 +26,13 @@ const jitter: PluginModule = {
         summary: 'test',
         optionsSchema: {
           type: 'object',
-          properties: { samples: { type: 'integer', default: 2 }, scoring: { enum: ['first', 'mean'], default: 'first' }, space: { type: 'string', default: 'jitter' } },
+          properties: {
+            samples: { type: 'integer', default: 2 },
+            scoring: { enum: ['first', 'mean'], default: 'first' },
+            space: { type: 'string', default: 'jitter' },
+            // Hand a following stage grey images (Generation.next) instead of samples[0].
+            greyNext: { type: 'boolean', default: false },
+          },
         },
       },
     ],
@@ -46,6 +53,7 @@ const jitter: PluginModule = {
         const make = (data: Float32Array, rows: number) => ({
           samples: Array.from({ length: options.samples as number }, (_, s) => images(data, rows, s)),
           scoring: options.scoring as 'first' | 'mean',
+          ...(options.greyNext ? { next: { ...images(data, rows, 0), data: new Float32Array(data.length).fill(0.5) } } : {}),
         });
         return {
           fit: async () => ({
@@ -146,6 +154,31 @@ describe('generation in the runner', () => {
     expect(value(result.rows, 'pixcorr', 'stage 1').value).toBe(value(alone.rows, 'pixcorr', 'image').value);
     expect(result.outcomes[0]!.mappers.map((m) => m.space)).toEqual(['pixels', 'jitter']);
     expect(result.rows.filter((r) => r.target === 'stage 1').map((r) => r.metric)).toEqual(['pixcorr']);
+  });
+
+  it("two-stage hands the first stage's `next` images on when it has them", async () => {
+    const spec = pipeline({ id: 'two-stage', options: { first: { id: 'jitter', options: { samples: 1, greyNext: true } }, second: { id: 'jitter', options: { samples: 1, space: 'refined' } } } });
+    const result = await run(spec);
+    expect([...new Set(result.outcomes[0]!.reconstructions.data)]).toEqual([0.5]);
+  });
+
+  it('two-stage stage1Noise: N(0, 1) × amplitude on the 0–255 stage-1 image, clipped, keyed on (seed, item); stage 1 scored without it', async () => {
+    const noisy = (amplitude: number) => pipeline({ id: 'two-stage', options: { first: { id: 'pixels' }, second: { id: 'jitter', options: { samples: 1 } }, stage1Noise: { amplitude } } }, { trivialItems: 'all' });
+    const result = await run(noisy(32));
+    const alone = await run(pipeline('pixels'));
+    const clean = alone.outcomes[0]!.reconstructions;
+    const size = clean.height * clean.width * clean.channels;
+    const ids = result.outcomes[0]!.testIds;
+    const expected = new Float32Array(clean.data.length);
+    for (const [i, id] of ids.entries()) {
+      const eps = seededNoise({ seed: 0, item: id, sample: 0, stream: 'stage1-noise' }, size);
+      for (let k = 0; k < size; k++) expected[i * size + k] = Math.min(255, Math.max(0, 255 * clean.data[i * size + k]! + 32 * eps[k]!)) / 255;
+    }
+    // The jitter second stage with one sample gives back its init image (clipped to [0, 1], already so).
+    expect(result.outcomes[0]!.reconstructions.data).toEqual(expected);
+    expect(value(result.rows, 'pixcorr', 'stage 1').value).toBe(value(alone.rows, 'pixcorr', 'image').value);
+    expect((await run(noisy(32))).outcomes[0]!.reconstructions.data).toEqual(expected);
+    await expect(run(noisy(0))).rejects.toThrow(/stage1Noise/);
   });
 
   it('two-stage refuses two stages with one target space name, and a second stage that cannot start from images', async () => {
