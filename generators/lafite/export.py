@@ -4,6 +4,7 @@
     python3 generators/lafite/export.py --checkpoint network-snapshot.pkl --code <mind-reader>/StyleGAN2 --out <folder>
     python3 generators/lafite/export.py --checkpoint G_ema_state_dict.pt --out <folder>
     python3 generators/lafite/export.py --random --out <folder>          # a tiny random generator, for trying it out
+    python3 generators/lafite/export.py --random --full-size --out <folder>   # random weights at Lafite's size (timing)
 
 The folder gets `generator.onnx` and `model.json` (graph `generator`):
     z                float32 [batch, z_dim]   (512 in Lafite)
@@ -351,6 +352,14 @@ def tiny_config(resolution=16):
                 f_dim=CLIP_WIDTH, f_dim2=CLIP_WIDTH, pre_hidden=8, pre_hidden2=8, pre_out=16)
 
 
+def lafite_config(resolution=256):
+    """Lafite's generator at its real size (train.py: z and w 512, 8 mapping layers, channel_base 32768, channel_max
+    512, conv_clamp 256) with Mind Reader's two pre branches ((512 + 512) // 2 = 512 hidden, 512 out)."""
+    return dict(z_dim=512, c_dim=0, w_dim=512, mapping_layers=8, mapping_lr_multiplier=0.01, resolution=resolution, img_channels=3,
+                channels=lafite_channels(resolution), conv_clamp=256.0, f_dim=CLIP_WIDTH, f_dim2=CLIP_WIDTH,
+                pre_hidden=(CLIP_WIDTH + 512) // 2, pre_hidden2=(CLIP_WIDTH + 512) // 2, pre_out=512)
+
+
 def config_from_state(state, init_kwargs=None, conv_clamp=256.0, mapping_lr_multiplier=0.01):
     """A checkpoint's architecture, read from its tensors' shapes (and from the pickled init_kwargs, when there,
     for what shapes do not tell: conv_clamp and the mapping's learning-rate multiplier)."""
@@ -495,19 +504,23 @@ def main():
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument('--checkpoint', help="Mind Reader's generator: a training snapshot .pkl or a G_ema state dict .pt/.pth")
     source.add_argument('--random', action='store_true', help='a tiny seeded random generator (Lafite widths for z and the embeddings)')
+    parser.add_argument('--full-size', action='store_true', help="--random only: Lafite's real architecture (256², 512 widths) instead of the tiny one")
     parser.add_argument('--out', required=True, help='the model folder to write')
     parser.add_argument('--code', help='folder holding dnnlib/ and torch_utils/ (needed to unpickle a snapshot)')
     parser.add_argument('--key', default='G_ema', help='module of the snapshot to export (default G_ema)')
     parser.add_argument('--conv-clamp', type=float, default=256.0, help="when the checkpoint does not say: Lafite's 256")
-    parser.add_argument('--resolution', type=int, default=16, help='--random only: output side (power of 2)')
+    parser.add_argument('--resolution', type=int, help='--random only: output side, a power of 2 (default 16, or 256 with --full-size)')
     parser.add_argument('--seed', type=int, default=0, help='--random only: weight seed')
     parser.add_argument('--licence', default='not stated by the checkpoint source (see sklin93/mind-reader)', help='licence recorded in model.json')
     args = parser.parse_args()
     torch.set_grad_enabled(False)
     if args.random:
-        G = randomise(Generator(tiny_config(args.resolution)), args.seed)
+        config = lafite_config(args.resolution or 256) if args.full_size else tiny_config(args.resolution or 16)
+        G = randomise(Generator(config), args.seed)
         manifest = export_folder(G, args.out, f'random initialisation (export.py --random --seed {args.seed})', None, 'none (random weights)')
     else:
+        if not os.path.isfile(args.checkpoint):
+            sys.exit(f'{args.checkpoint}: no such file')
         state, init_kwargs = load_checkpoint(args.checkpoint, args.code, args.key)
         G = Generator(config_from_state(state, init_kwargs, args.conv_clamp))
         missing, unexpected = G.load_state_dict(state, strict=False)
