@@ -10,6 +10,7 @@ import { describe, expect, it } from 'vitest';
 import type { FittedGenerator, Generation, StimulusBatch } from '../../core/contracts.js';
 import { seededNoise } from '../../core/diffusion/noise.js';
 import { resizeImage, type RasterImage } from '../../core/io/image.js';
+import { checkModel } from '../../core/models/check.js';
 import type { ModelStore } from '../../core/models/store.js';
 import { createProgress } from '../../core/progress.js';
 import type { PluginServices } from '../../core/services.js';
@@ -117,6 +118,12 @@ describe('lafite generator graph (export.py on the tiny random model) against th
     for (const c of cases) expect(c.unfusedMaxAbsDiff).toBeLessThan(1e-6);
     // The tiny model's conv_clamp (±4) bites in some layers, so that path is compared too.
     expect(ref.generator.convClampHits.SynthesisLayer).toBeGreaterThan(0);
+  }, 60_000);
+
+  it('passes `models check`: model.json matches the graph, which runs on its testDims and gives finite values', async () => {
+    const { core, model } = await setup({ cacheDir: null });
+    const check = await checkModel(models(core), model);
+    expect(check.graphs.map((g) => [g.role, g.testOutputs])).toEqual([['generator', { image: [1, 3, 16, 16] }]]);
   }, 60_000);
 
   it('ψ: at 0 every z gives the same image (w = w_avg); between, the image moves from it', async () => {
