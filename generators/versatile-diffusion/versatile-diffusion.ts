@@ -286,7 +286,7 @@ export class FittedVersatileDiffusion implements FittedGenerator {
     return predicted as Record<VdSpace, Matrix>;
   }
 
-  async generate(): Promise<Generation> {
+  async generate(_predicted: Record<string, Matrix>, _context: GenerateContext): Promise<Generation> {
     throw new UserError(
       "Versatile Diffusion starts from the images of a first stage (Brain-Diffuser: VDVAE's reconstructions): use it as the second stage of 'two-stage', " +
         'e.g. "generator": { "id": "two-stage", "options": { "first": { "id": "vdvae" }, "second": { "id": "versatile-diffusion" } } }',
