@@ -24,8 +24,8 @@ export function register(registrar: PluginRegistrar): void {
   registrar.generator('vdvae', {
     targetSpaces: () => [VDVAE_SPACE],
     models: (options) => [vdvaeRequirement(options as unknown as VdvaeOptions)],
-    // One decode is a full pass through 75 blocks of width 512 (≈ 0.1 TFLOP per image: seconds on a CPU), so the
-    // trivial floor — the same mean latent for every item, differing only in noise — is made for a seeded subset.
+    // One decode is a full pass through 75 blocks of width 512 (125 M parameters; 2 s per image on 2 CPU cores), so
+    // the trivial floor — the same mean latent for every item, differing only in noise — is made for a seeded subset.
     costly: () => true,
     async create(options, services) {
       const { VdvaeGenerator } = await import('./vdvae.js');
