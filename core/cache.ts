@@ -90,6 +90,11 @@ export function canonicalJson(value: unknown): string {
   return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
 }
 
+/** sha256 of typed values and their shape: an item's identity in cache keys (stronger than its id). */
+export function valuesDigest(values: ArrayBufferView, shape: readonly number[]): string {
+  return createHash('sha256').update(`${shape.join('x')}\n`).update(new Uint8Array(values.buffer, values.byteOffset, values.byteLength)).digest('hex');
+}
+
 export function contentKey(description: unknown): string {
   return createHash('sha256').update(canonicalJson(description)).digest('hex').slice(0, 32);
 }

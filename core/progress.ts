@@ -42,3 +42,10 @@ export function createProgress(listener: (event: ProgressEvent) => void): Progre
 }
 
 export const silentProgress: Progress = createProgress(() => {});
+
+/** "2.5 items/s, 40 s left": a per-item task's status after `done` of `total` items since `started` (performance.now()). */
+export function rateStatus(started: number, done: number, total: number): string {
+  const perSecond = done / Math.max((performance.now() - started) / 1000, 1e-9);
+  const left = (total - done) / Math.max(perSecond, 1e-9);
+  return `${perSecond.toFixed(perSecond < 1 ? 3 : 1)} items/s, ${left < 120 ? `${Math.ceil(left)} s` : `${(left / 60).toFixed(1)} min`} left`;
+}

@@ -22,12 +22,9 @@ import { openLafiteGraph, type LafiteGraph } from './lafite-graph.js';
 import { TARGET_SPACES, clipRequirement, generatorRequirement, type LafiteSpace } from './requirement.js';
 import { CLIP_LOGIT_SCALE, CLIP_WIDTH, type LafiteOptions } from './schema.js';
 import { clampOutliers, l2Normalised, rowMean, screenCaptions } from './targets.js';
+import { valuesDigest } from '../../core/cache.js';
 
 const WHERE = "generator 'lafite'";
-
-function digestOf(values: ArrayBufferView, shape: readonly number[]): string {
-  return createHash('sha256').update(`${shape.join('x')}\n`).update(new Uint8Array(values.buffer, values.byteOffset, values.byteLength)).digest('hex');
-}
 
 interface ItemTargets {
   image: Float32Array;
@@ -138,7 +135,7 @@ export class FittedLafite implements FittedGenerator {
         what: 'lafite-targets',
         clip: this.digests.clip,
         settings: { imageInput, outlierClamp, captionScreening },
-        image: digestOf(image.data, [image.height, image.width, image.channels]),
+        image: valuesDigest(image.data, [image.height, image.width, image.channels]),
         captions: captions[i],
       };
       const { value } = await this.services.cache.getOrBuild('lafite-targets', description, targetsIo, () => this.encodeItem(image, captions[i]!));
@@ -190,8 +187,8 @@ export class FittedLafite implements FittedGenerator {
         settings: { truncation, quantisation, samples, noise: 'const', z: 'seededNoise(seed, item, sample, "z")' },
         seed,
         item: id,
-        image: digestOf(image, [CLIP_WIDTH]),
-        text: digestOf(text, [CLIP_WIDTH]),
+        image: valuesDigest(image, [CLIP_WIDTH]),
+        text: valuesDigest(text, [CLIP_WIDTH]),
       };
       const { value } = await this.services.cache.getOrBuild('lafite-images', description, imagesIo, async () => {
         // All samples of an item in one run: z of sample s is seededNoise(seed, item, s), whatever else is generated.

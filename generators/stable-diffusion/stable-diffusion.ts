@@ -24,13 +24,10 @@ import { rasterOf, tensorOf } from './images.js';
 import { SD_PRODUCE, sdRequirement } from './requirement.js';
 import { PRESETS, type SdOptions } from './schema.js';
 import { openSdGraphs, type SdGraphs } from './sd-graphs.js';
+import { valuesDigest } from '../../core/cache.js';
+import { rateStatus } from '../../core/progress.js';
 
 const WHERE = "generator 'stable-diffusion'";
-
-/** sha256 of values and their shape: an item's identity in cache keys (stronger than its id). */
-function digestOf(values: Float32Array, shape: readonly number[]): string {
-  return createHash('sha256').update(`${shape.join('x')}\n`).update(new Uint8Array(values.buffer, values.byteOffset, values.byteLength)).digest('hex');
-}
 
 /** Everything that changes the images or targets besides the options: the graphs, scheduler and tokenizer files. */
 async function modelDigest(services: PluginServices, folder: ModelFolder): Promise<string> {
@@ -42,14 +39,6 @@ async function modelDigest(services: PluginServices, folder: ModelFolder): Promi
   const config = join(folder.dir, 'tokenizer', 'tokenizer_config.json');
   hash.update(await readFile(config).catch(() => ''));
   return hash.digest('hex');
-}
-
-/** Items/s and the time left, for the progress bar. */
-function rate(started: number, done: number, total: number): string {
-  const seconds = (performance.now() - started) / 1000;
-  const perSecond = done / Math.max(seconds, 1e-9);
-  const left = (total - done) / Math.max(perSecond, 1e-9);
-  return `${perSecond.toFixed(perSecond < 1 ? 3 : 1)} items/s, ${left < 120 ? `${Math.ceil(left)} s` : `${(left / 60).toFixed(1)} min`} left`;
 }
 
 interface ItemTargets {
@@ -241,7 +230,7 @@ export class FittedStableDiffusion implements FittedGenerator {
         what: 'sd-targets',
         model: this.model,
         spaces: this.spaces,
-        image: digestOf(Float32Array.from(image.data), [image.height, image.width, image.channels]),
+        image: valuesDigest(Float32Array.from(image.data), [image.height, image.width, image.channels]),
         ...(this.spaces.includes('z') ? { resolution, encodeResize, latent, ...(latent === 'sample' ? { seed: this.targetSeed, item: stimuli.ids[i] } : {}) } : {}),
         captions: itemCaptions ?? { missingCaptions },
       };
@@ -249,7 +238,7 @@ export class FittedStableDiffusion implements FittedGenerator {
       // The cache keeps all 77 tokens of c; the target is its first textTokens.
       for (const s of this.spaces) matrices[s].data.set(value[s]!.subarray(0, this.dims(s)), i * this.dims(s));
       if (value.c) visitC?.(value.c);
-      task.tick(1, rate(started, i + 1, n));
+      task.tick(1, rateStatus(started, i + 1, n));
     }
     task.done();
     return matrices;
@@ -319,9 +308,9 @@ export class FittedStableDiffusion implements FittedGenerator {
         settings: { steps, strength, guidance, eta, start, initSize, initResize, samples, latent, init: this.options.init },
         seed,
         item: id,
-        c: digestOf(cRow, [cRow.length]),
-        ...(z ? { z: digestOf(z.data.subarray(i * z.cols, (i + 1) * z.cols), [z.cols]) } : {}),
-        ...(initRaster ? { initImage: digestOf(Float32Array.from(initRaster.data), [initRaster.height, initRaster.width, 3]) } : {}),
+        c: valuesDigest(cRow, [cRow.length]),
+        ...(z ? { z: valuesDigest(z.data.subarray(i * z.cols, (i + 1) * z.cols), [z.cols]) } : {}),
+        ...(initRaster ? { initImage: valuesDigest(Float32Array.from(initRaster.data), [initRaster.height, initRaster.width, 3]) } : {}),
       };
       const { value, outcome } = await this.services.cache.getOrBuild('sd-images', description, imagesIo, async () => {
         const raster = initRaster ?? (await this.decoder.initRaster(z!.data.subarray(i * z!.cols, (i + 1) * z!.cols)));
@@ -338,7 +327,7 @@ export class FittedStableDiffusion implements FittedGenerator {
       });
       if (outcome !== 'hit') made++;
       for (let s = 0; s < samples; s++) perSample[s]!.push(convertChannels(await resizeImage(value.images[s]!, width, height, 'pillow-default'), channels));
-      task.tick(1, rate(started, i + 1, ids.length));
+      task.tick(1, rateStatus(started, i + 1, ids.length));
     }
     task.done();
     if (made < ids.length) this.services.log.info(`stable-diffusion: ${ids.length - made} of ${ids.length} items' images re-used from the cache (${context.role})`);

@@ -21,18 +21,10 @@ import { formatCount } from './layout.js';
 import { VDVAE_SPACE, vdvaeRequirement } from './requirement.js';
 import type { VdvaeOptions } from './schema.js';
 import { openVdvaeGraphs, type VdvaeGraphs } from './vdvae-graphs.js';
+import { valuesDigest } from '../../core/cache.js';
+import { rateStatus } from '../../core/progress.js';
 
 const WHERE = "generator 'vdvae'";
-
-function digestOf(values: Uint8Array | Float32Array, shape: readonly number[]): string {
-  return createHash('sha256').update(`${shape.join('x')}\n`).update(new Uint8Array(values.buffer, values.byteOffset, values.byteLength)).digest('hex');
-}
-
-function rate(started: number, done: number, total: number): string {
-  const perSecond = done / Math.max((performance.now() - started) / 1000, 1e-9);
-  const left = (total - done) / Math.max(perSecond, 1e-9);
-  return `${perSecond.toFixed(perSecond < 1 ? 3 : 1)} items/s, ${left < 120 ? `${Math.ceil(left)} s` : `${(left / 60).toFixed(1)} min`} left`;
-}
 
 /** One item's images: the decoder's 64² bytes and the `outputSize` upsampling, per sample. */
 export interface VdvaeItemImages {
@@ -125,10 +117,10 @@ export class FittedVdvae implements FittedGenerator {
     for (let i = 0; i < n; i++) {
       const raster = rgbRaster(stimuli.images, i);
       const id = stimuli.ids[i]!;
-      const description = { what: 'vdvae-targets', model: this.model, image: digestOf(raster.data, [raster.height, raster.width, 3]), seed: this.targetSeed, item: id };
+      const description = { what: 'vdvae-targets', model: this.model, image: valuesDigest(raster.data, [raster.height, raster.width, 3]), seed: this.targetSeed, item: id };
       const { value } = await this.services.cache.getOrBuild('vdvae-targets', description, latentsIo, () => this.encodeItem(raster, id));
       out.data.set(value.subarray(0, this.values), i * this.values);
-      task.tick(1, rate(started, i + 1, n));
+      task.tick(1, rateStatus(started, i + 1, n));
     }
     task.done();
     return { [VDVAE_SPACE]: out };
@@ -200,7 +192,7 @@ export class FittedVdvae implements FittedGenerator {
         settings: { layers, temperature, samples, outputSize, outputResize },
         seed,
         item: id,
-        latents: digestOf(row, [row.length]),
+        latents: valuesDigest(row, [row.length]),
       };
       const { value, outcome } = await this.services.cache.getOrBuild('vdvae-images', description, imagesIo, async () => {
         const item: VdvaeItemImages = { decoded: [], output: [] };
@@ -215,7 +207,7 @@ export class FittedVdvae implements FittedGenerator {
       // Scored as Brain-Diffuser scores its saved images: the upsampled picture, at the stimuli's size.
       for (let s = 0; s < samples; s++) scored[s]!.push(convertChannels(await resizeImage(value.output[s]!, width, height, 'pillow-default'), channels));
       handed.push(value.output[0]!);
-      task.tick(1, rate(started, i + 1, ids.length));
+      task.tick(1, rateStatus(started, i + 1, ids.length));
     }
     task.done();
     if (reused > 0) this.services.log.info(`vdvae: ${reused} of ${ids.length} items' images re-used from the cache (${context.role})`);
