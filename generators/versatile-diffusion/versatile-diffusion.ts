@@ -10,6 +10,7 @@ import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { FittedGenerator, GenerateContext, Generation, Generator, StimulusBatch, TargetSpace } from '../../core/contracts.js';
+import { valuesDigest } from '../../core/cache.js';
 import { img2imgPlan } from '../../core/diffusion/ddim.js';
 import { seededNoise } from '../../core/diffusion/noise.js';
 import { readSchedulerConfig, SD_V1_SCHEDULE, type NoiseSchedule } from '../../core/diffusion/schedule.js';
@@ -18,6 +19,7 @@ import { convertChannels, resizeImage, type RasterImage } from '../../core/io/im
 import { readNpy, writeNpy } from '../../core/io/npy.js';
 import { decodePng, encodePng, rastersToImageBatch } from '../../core/io/png.js';
 import type { ModelFolder } from '../../core/models/folder.js';
+import { rateStatus } from '../../core/progress.js';
 import type { PluginServices } from '../../core/services.js';
 import type { ImageBatch, Matrix } from '../../core/tensor.js';
 import { loadClipTokenizer, type ClipTokenizer } from '../../core/text/clip-tokenizer.js';
@@ -29,11 +31,6 @@ import { openVdGraphs, type VdGraphs } from './vd-graphs.js';
 
 const WHERE = "generator 'versatile-diffusion'";
 
-/** sha256 of values and their shape: an item's identity in cache keys (stronger than its id). */
-function digestOf(values: ArrayBufferView, shape: readonly number[]): string {
-  return createHash('sha256').update(`${shape.join('x')}\n`).update(new Uint8Array(values.buffer, values.byteOffset, values.byteLength)).digest('hex');
-}
-
 /** Item i of a batch as an 8-bit RGB raster (values were 8-bit to begin with: rounding restores them; gray → RGB). */
 function rasterOf(images: ImageBatch, i: number): RasterImage {
   const size = images.height * images.width * images.channels;
@@ -41,13 +38,6 @@ function rasterOf(images: ImageBatch, i: number): RasterImage {
   for (let k = 0; k < size; k++) data[k] = Math.round(Math.min(1, Math.max(0, images.data[i * size + k]!)) * 255);
   const raster = { width: images.width, height: images.height, channels: images.channels, data };
   return images.channels === 3 ? raster : convertChannels(raster, 3);
-}
-
-/** Items/s and the time left, for the progress bar. */
-function rate(started: number, done: number, total: number): string {
-  const perSecond = done / Math.max((performance.now() - started) / 1000, 1e-9);
-  const left = (total - done) / Math.max(perSecond, 1e-9);
-  return `${perSecond.toFixed(perSecond < 1 ? 3 : 1)} items/s, ${left < 120 ? `${Math.ceil(left)} s` : `${(left / 60).toFixed(1)} min`} left`;
 }
 
 type ItemTargets = Record<VdSpace, Float32Array>;
@@ -253,7 +243,7 @@ export class FittedVersatileDiffusion implements FittedGenerator {
       const description = {
         what: 'vd-targets',
         model: this.model,
-        image: digestOf(image.data, [image.height, image.width, image.channels]),
+        image: valuesDigest(image.data, [image.height, image.width, image.channels]),
         visionInput,
         captions: captions ?? { missingCaptions },
       };
@@ -262,7 +252,7 @@ export class FittedVersatileDiffusion implements FittedGenerator {
         'clip-text': captions === null ? Float32Array.from(this.uncond.text) : await this.encoder.textOf(captions),
       }));
       for (const s of VD_SPACES) matrices[s].data.set(value[s], i * this.dims(s));
-      task.tick(1, rate(started, i + 1, n));
+      task.tick(1, rateStatus(started, i + 1, n));
     }
     task.done();
     return matrices;
@@ -324,9 +314,9 @@ export class FittedVersatileDiffusion implements FittedGenerator {
         settings: { steps, strength, guidance, eta, mix, initSize, initResize, samples, latent },
         seed,
         item: id,
-        vision: digestOf(cvRow, [cvRow.length]),
-        text: digestOf(ctRow, [ctRow.length]),
-        initImage: digestOf(raster.data, [raster.height, raster.width, 3]),
+        vision: valuesDigest(cvRow, [cvRow.length]),
+        text: valuesDigest(ctRow, [ctRow.length]),
+        initImage: valuesDigest(raster.data, [raster.height, raster.width, 3]),
       };
       const { value, outcome } = await this.services.cache.getOrBuild('vd-images', description, imagesIo, async () => {
         const noise = (sample: number, stream: string, length: number) => seededNoise({ seed, item: id, sample, stream }, length);
@@ -342,7 +332,7 @@ export class FittedVersatileDiffusion implements FittedGenerator {
       });
       if (outcome !== 'hit') made++;
       for (let s = 0; s < samples; s++) perSample[s]!.push(convertChannels(await resizeImage(value.images[s]!, width, height, 'pillow-default'), channels));
-      task.tick(1, rate(started, i + 1, ids.length));
+      task.tick(1, rateStatus(started, i + 1, ids.length));
     }
     task.done();
     if (made < ids.length) this.services.log.info(`versatile-diffusion: ${ids.length - made} of ${ids.length} items' images re-used from the cache (${context.role})`);
