@@ -12,8 +12,6 @@ import { seededNoise } from '../../core/diffusion/noise.js';
 import { resizeImage, type RasterImage } from '../../core/io/image.js';
 import { checkModel } from '../../core/models/check.js';
 import type { ModelStore } from '../../core/models/store.js';
-import { createProgress } from '../../core/progress.js';
-import type { PluginServices } from '../../core/services.js';
 import type { ImageBatch, Matrix } from '../../core/tensor.js';
 import { loadClipTokenizer } from '../../core/text/clip-tokenizer.js';
 import { TOKENS } from '../../core/tokens.js';
@@ -22,6 +20,7 @@ import { openClipEncoders } from '../../generators/lafite/clip-encoders.js';
 import { quantise } from '../../generators/lafite/images.js';
 import { openLafiteGraph } from '../../generators/lafite/lafite-graph.js';
 import { clampOutliers, l2Normalised, rowMean, screenCaptions } from '../../generators/lafite/targets.js';
+import { abortAtTick } from '../helpers/interrupt.js';
 import { perTestScratch, type TestCore } from '../helpers/core.js';
 import { tinyLafiteReference, writeTinyClipB32, writeTinyLafite, writeWrongWidthGenerator, type TinyClipTarget } from '../helpers/tiny-lafite.js';
 
@@ -290,18 +289,11 @@ describe('lafite generation', () => {
     const { core: plain } = await setup({ cacheDir: null });
     const reference = (await (await fitted(plain, { model, clipModel })).generate(targets, { ids: batch.ids, seed: 1, role: 'model' })) as Generation;
 
-    const services = core.container.get<PluginServices>(TOKENS.Services);
-    const controller = new AbortController();
-    const original = services.progress;
-    const generating = new Set<number>();
-    let ticks = 0;
-    services.progress = createProgress((e) => {
-      if (e.type === 'start' && e.label.includes('generating')) generating.add(e.id);
-      if (e.type === 'tick' && generating.has(e.id) && ++ticks === 2) controller.abort(new Error('stopped by the test'));
-    });
+    // Stop after the second generated item: the generation task's second tick aborts.
+    const stop = abortAtTick(core, 'generating', 2);
     const interrupted = await fitted(core, { model, clipModel });
-    await expect(interrupted.generate(targets, { ids: batch.ids, seed: 1, role: 'model', signal: controller.signal })).rejects.toThrow(/stopped by the test/);
-    services.progress = original;
+    await expect(interrupted.generate(targets, { ids: batch.ids, seed: 1, role: 'model', signal: stop.signal })).rejects.toThrow(/stopped by the test/);
+    stop.restore();
     expect((await core.cache.list()).entries.filter((e) => e.kind === 'lafite-images')).toHaveLength(2);
     const resumed = (await (await fitted(core, { model, clipModel })).generate(targets, { ids: batch.ids, seed: 1, role: 'model' })) as Generation;
     expect(resumed.samples[0]!.data).toEqual(reference.samples[0]!.data);

@@ -7,13 +7,12 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { FittedGenerator, Generation, StimulusBatch } from '../../core/contracts.js';
 import type { ModelStore } from '../../core/models/store.js';
-import { createProgress } from '../../core/progress.js';
-import type { PluginServices } from '../../core/services.js';
 import type { ImageBatch, Matrix } from '../../core/tensor.js';
 import { loadClipTokenizer } from '../../core/text/clip-tokenizer.js';
 import { TOKENS } from '../../core/tokens.js';
 import { openSdGraphs } from '../../generators/stable-diffusion/sd-graphs.js';
 import { writeClipTokenizerFiles } from '../helpers/clip-vocab.js';
+import { abortAtTick } from '../helpers/interrupt.js';
 import { perTestScratch, type TestCore } from '../helpers/core.js';
 import { writeTinyStableDiffusion, type TinySdVariant } from '../helpers/tiny-stable-diffusion.js';
 
@@ -158,18 +157,10 @@ describe('stable-diffusion generation', () => {
     expect(reference.scoring).toBe('mean');
 
     // Stop after the second generated item: the generation task's second tick aborts.
-    const services = core.container.get<PluginServices>(TOKENS.Services);
-    const controller = new AbortController();
-    const original = services.progress;
-    const generating = new Set<number>();
-    let generatedTicks = 0;
-    services.progress = createProgress((e) => {
-      if (e.type === 'start' && e.label.includes('generating')) generating.add(e.id);
-      if (e.type === 'tick' && generating.has(e.id) && ++generatedTicks === 2) controller.abort(new Error('stopped by the test'));
-    });
+    const stop = abortAtTick(core, 'generating', 2);
     const interrupted = await fitted(core, dir, { samples: 1, preset: 'hou-khoshnoo' });
-    await expect(interrupted.generate(targets, { ids: batch.ids, seed: 1, role: 'model', signal: controller.signal })).rejects.toThrow(/stopped by the test/);
-    services.progress = original;
+    await expect(interrupted.generate(targets, { ids: batch.ids, seed: 1, role: 'model', signal: stop.signal })).rejects.toThrow(/stopped by the test/);
+    stop.restore();
     const kept = (await core.cache.list()).entries.filter((e) => e.kind === 'sd-images');
     expect(kept).toHaveLength(2);
     const resumed = (await (await fitted(core, dir, { samples: 1, preset: 'hou-khoshnoo' })).generate(targets, { ids: batch.ids, seed: 1, role: 'model' })) as Generation;

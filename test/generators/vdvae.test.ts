@@ -10,15 +10,14 @@ import { seededNoise } from '../../core/diffusion/noise.js';
 import { resizeImage } from '../../core/io/image.js';
 import type { ModelStore } from '../../core/models/store.js';
 import { parseSpecFile } from '../../core/pipeline.js';
-import { createProgress } from '../../core/progress.js';
 import { ExperimentRunner } from '../../core/runner.js';
-import type { PluginServices } from '../../core/services.js';
 import type { ImageBatch, Matrix } from '../../core/tensor.js';
 import { TOKENS } from '../../core/tokens.js';
 import { encoderInput, pixelNoise, quantise } from '../../generators/vdvae/images.js';
 import { decoderResolutions, LatentLayout } from '../../generators/vdvae/layout.js';
 import { IMAGENET64 } from '../../generators/vdvae/schema.js';
 import { openVdvaeGraphs, type VdvaeGraphs } from '../../generators/vdvae/vdvae-graphs.js';
+import { abortAtTick } from '../helpers/interrupt.js';
 import { perTestScratch, type TestCore } from '../helpers/core.js';
 import { rowOf, tinyVdvaeReference, writeTinyVdvae, type TinyVdvaeDecodeCase, type TinyVdvaeVariant } from '../helpers/tiny-vdvae.js';
 
@@ -256,18 +255,11 @@ describe('vdvae generator', () => {
     const { core: plain } = await setup({}, { cacheDir: null });
     const reference = (await (await fitted(plain, dir, options)).generate({ vdvae: targets! }, { ids: batch.ids, seed: 1, role: 'model' })) as Generation;
 
-    const services = core.container.get<PluginServices>(TOKENS.Services);
-    const controller = new AbortController();
-    const original = services.progress;
-    const generating = new Set<number>();
-    let ticks = 0;
-    services.progress = createProgress((e) => {
-      if (e.type === 'start' && e.label.includes('generating')) generating.add(e.id);
-      if (e.type === 'tick' && generating.has(e.id) && ++ticks === 2) controller.abort(new Error('stopped by the test'));
-    });
+    // Stop after the second generated item: the generation task's second tick aborts.
+    const stop = abortAtTick(core, 'generating', 2);
     const interrupted = await fitted(core, dir, options);
-    await expect(interrupted.generate({ vdvae: targets! }, { ids: batch.ids, seed: 1, role: 'model', signal: controller.signal })).rejects.toThrow(/stopped by the test/);
-    services.progress = original;
+    await expect(interrupted.generate({ vdvae: targets! }, { ids: batch.ids, seed: 1, role: 'model', signal: stop.signal })).rejects.toThrow(/stopped by the test/);
+    stop.restore();
     expect((await core.cache.list()).entries.filter((e) => e.kind === 'vdvae-images')).toHaveLength(2);
     const resumed = (await (await fitted(core, dir, options)).generate({ vdvae: targets! }, { ids: batch.ids, seed: 1, role: 'model' })) as Generation;
     expect(resumed.samples[0]!.data).toEqual(reference.samples[0]!.data);

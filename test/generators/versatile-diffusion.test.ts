@@ -11,7 +11,6 @@ import type { Generation, StimulusBatch } from '../../core/contracts.js';
 import { img2imgPlan } from '../../core/diffusion/ddim.js';
 import { SD_V1_SCHEDULE } from '../../core/diffusion/schedule.js';
 import { resizeImage } from '../../core/io/image.js';
-import { createProgress } from '../../core/progress.js';
 import type { PluginServices } from '../../core/services.js';
 import type { ImageBatch, Matrix } from '../../core/tensor.js';
 import { TOKENS } from '../../core/tokens.js';
@@ -19,6 +18,7 @@ import { brainDiffuserPixels, clipProcessorPixels, greyUncondRaster, roundTripBy
 import { DualGuidedSampler } from '../../generators/versatile-diffusion/sampler.js';
 import type { FittedVersatileDiffusion } from '../../generators/versatile-diffusion/versatile-diffusion.js';
 import type { VdGraphs } from '../../generators/versatile-diffusion/vd-graphs.js';
+import { abortAtTick } from '../helpers/interrupt.js';
 import { perTestScratch, type TestCore } from '../helpers/core.js';
 import { rasterOfTiny, tinyVdReference, writeTinyVersatileDiffusion, type TinyU8, type TinyVdVariant } from '../helpers/tiny-versatile-diffusion.js';
 
@@ -225,18 +225,10 @@ describe('versatile-diffusion generation', () => {
     const reference = (await (await fitted(plain, dir)).generateFrom(imagesOf(batch), targets, { ids: batch.ids, seed: 1, role: 'model' })) as Generation;
 
     // Stop after the second generated item: the generation task's second tick aborts.
-    const services = core.container.get<PluginServices>(TOKENS.Services);
-    const controller = new AbortController();
-    const original = services.progress;
-    const generating = new Set<number>();
-    let ticks = 0;
-    services.progress = createProgress((e) => {
-      if (e.type === 'start' && e.label.includes('generating')) generating.add(e.id);
-      if (e.type === 'tick' && generating.has(e.id) && ++ticks === 2) controller.abort(new Error('stopped by the test'));
-    });
+    const stop = abortAtTick(core, 'generating', 2);
     const interrupted = await fitted(core, dir);
-    await expect(interrupted.generateFrom(imagesOf(batch), targets, { ids: batch.ids, seed: 1, role: 'model', signal: controller.signal })).rejects.toThrow(/stopped by the test/);
-    services.progress = original;
+    await expect(interrupted.generateFrom(imagesOf(batch), targets, { ids: batch.ids, seed: 1, role: 'model', signal: stop.signal })).rejects.toThrow(/stopped by the test/);
+    stop.restore();
     expect((await core.cache.list()).entries.filter((e) => e.kind === 'vd-images')).toHaveLength(2);
     const resumed = (await (await fitted(core, dir)).generateFrom(imagesOf(batch), targets, { ids: batch.ids, seed: 1, role: 'model' })) as Generation;
     expect(resumed.samples[0]!.data).toEqual(reference.samples[0]!.data);
