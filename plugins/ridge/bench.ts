@@ -83,21 +83,7 @@ export async function benchRidge(options: RidgeBenchOptions = {}): Promise<Ridge
   const m = options.testRows ?? 982;
   const targetCounts = options.targets ?? [4096, 59136];
   const alpha = options.alpha ?? 5e4;
-  const rng = new Rng(options.seed ?? 0);
-  const counting = countingLinalg(options.linalg ?? createLinalg());
-  const services = {
-    linalg: counting.linalg,
-    log: { info() {}, warn() {}, debug() {} },
-    progress: { task: () => ({ tick() {}, done() {} }) },
-  } as unknown as PluginServices;
-
-  // Voxels driven by a few shared factors plus independent noise, like fMRI's correlated responses.
-  const rank = 64;
-  const factors = gaussian(rng, n + m, rank);
-  const X = await mix(counting.linalg, factors, gaussian(rng, rank, p), 1, rng.nextUint32());
-  const Xtrain: Matrix = { rows: n, cols: p, data: X.data.subarray(0, n * p) };
-  const Xtest: Matrix = { rows: m, cols: p, data: X.data.subarray(n * p) };
-  const trainFactors: Matrix = { rows: n, cols: rank, data: factors.data.subarray(0, n * rank) };
+  const { rng, counting, services, Xtrain, Xtest, trainFactors, rank } = await syntheticRidgeData(n, p, m, options.seed ?? 0, options.linalg);
 
   const { RidgeMapper } = await import('./ridge.js');
   const check = await float64Check(counting.linalg, Xtrain, Xtest, alpha);
@@ -182,6 +168,28 @@ async function sklearnFigures(shape: {
   } catch (error) {
     return { figures, note: `scikit-learn (${probe.found.python}) failed: ${(error as Error).message}` };
   }
+}
+
+/**
+ * What both ridge benches run on: voxels driven by a few shared factors plus independent noise, like fMRI's
+ * correlated responses (targets are made from the same training factors with `mix`), an engine that counts its
+ * flops, and silent services.
+ */
+export async function syntheticRidgeData(n: number, p: number, m: number, seed: number, engine?: Linalg) {
+  const rng = new Rng(seed);
+  const counting = countingLinalg(engine ?? createLinalg());
+  const services = {
+    linalg: counting.linalg,
+    log: { info() {}, warn() {}, debug() {} },
+    progress: { task: () => ({ tick() {}, done() {} }) },
+  } as unknown as PluginServices;
+  const rank = 64;
+  const factors = gaussian(rng, n + m, rank);
+  const X = await mix(counting.linalg, factors, gaussian(rng, rank, p), 1, rng.nextUint32());
+  const Xtrain: Matrix = { rows: n, cols: p, data: X.data.subarray(0, n * p) };
+  const Xtest: Matrix = { rows: m, cols: p, data: X.data.subarray(n * p) };
+  const trainFactors: Matrix = { rows: n, cols: rank, data: factors.data.subarray(0, n * rank) };
+  return { rng, counting, services, Xtrain, Xtest, trainFactors, rank };
 }
 
 export function gaussian(rng: Rng, rows: number, cols: number): Matrix {

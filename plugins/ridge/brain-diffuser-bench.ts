@@ -12,13 +12,10 @@
  * kind for the issue that asked for this bench (2 cores, 2026-12), or measured in this run at 768 targets when
  * Python has scikit-learn (then the as-run figure is 334 × that fit + the VDVAE fit estimated from the recorded).
  */
-import type { ReferenceFigure } from '../../core/bench/reference.js';
-import { recordedFigure } from '../../core/bench/reference.js';
-import { createLinalg, type Linalg } from '../../core/compute/linalg.js';
-import { Rng } from '../../core/rng.js';
-import type { PluginServices } from '../../core/services.js';
+import { recordedFigure, type ReferenceFigure } from '../../core/bench/reference.js';
+import type { Linalg } from '../../core/compute/linalg.js';
 import type { Matrix } from '../../core/tensor.js';
-import { countingLinalg, float64Check, gaussian, mix } from './bench.js';
+import { float64Check, gaussian, mix, syntheticRidgeData } from './bench.js';
 
 export interface StageSpace {
   name: string;
@@ -70,20 +67,7 @@ export async function benchBrainDiffuserRidge(options: StageBenchOptions = {}): 
   const m = options.testRows ?? 982;
   const spaces = options.spaces ?? BRAIN_DIFFUSER_SPACES;
   const blockColumns = options.blockColumns ?? 8192;
-  const rng = new Rng(options.seed ?? 0);
-  const counting = countingLinalg(options.linalg ?? createLinalg());
-  const services = {
-    linalg: counting.linalg,
-    log: { info() {}, warn() {}, debug() {} },
-    progress: { task: () => ({ tick() {}, done() {} }) },
-  } as unknown as PluginServices;
-
-  const rank = 64;
-  const factors = gaussian(rng, n + m, rank);
-  const X = await mix(counting.linalg, factors, gaussian(rng, rank, p), 1, rng.nextUint32());
-  const Xtrain: Matrix = { rows: n, cols: p, data: X.data.subarray(0, n * p) };
-  const Xtest: Matrix = { rows: m, cols: p, data: X.data.subarray(n * p) };
-  const trainFactors: Matrix = { rows: n, cols: rank, data: factors.data.subarray(0, n * rank) };
+  const { rng, counting, services, Xtrain, Xtest, trainFactors, rank } = await syntheticRidgeData(n, p, m, options.seed ?? 0, options.linalg);
 
   const { RidgeMapper } = await import('./ridge.js');
   counting.reset();
