@@ -9,12 +9,13 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { FitContext, FittedGenerator, GenerateContext, Generation, Generator, StimulusBatch, TargetSpace } from '../../core/contracts.js';
 import { img2imgPlan } from '../../core/diffusion/ddim.js';
+import { itemImagesIo, type ItemImages } from '../../core/diffusion/item-images.js';
 import { seededNoise } from '../../core/diffusion/noise.js';
 import { readSchedulerConfig } from '../../core/diffusion/schedule.js';
 import { UserError } from '../../core/errors.js';
 import { convertChannels, resizeImage, type RasterImage } from '../../core/io/image.js';
 import { readNpy, writeNpy } from '../../core/io/npy.js';
-import { decodePng, encodePng, rastersToImageBatch } from '../../core/io/png.js';
+import { rastersToImageBatch } from '../../core/io/png.js';
 import type { ModelFolder } from '../../core/models/folder.js';
 import type { PluginServices } from '../../core/services.js';
 import type { ImageBatch, Matrix } from '../../core/tensor.js';
@@ -45,32 +46,6 @@ interface ItemTargets {
   z?: Float32Array;
   c?: Float32Array;
 }
-
-/** Every sample's image (PNG, 8-bit as decoded) and final latent of one item. */
-interface ItemImages {
-  images: RasterImage[];
-  latents: Float32Array[];
-}
-
-const imagesIo = {
-  async read(dir: string): Promise<ItemImages> {
-    const meta = JSON.parse(await readFile(join(dir, 'samples.json'), 'utf8')) as { samples: number };
-    const images: RasterImage[] = [];
-    const latents: Float32Array[] = [];
-    for (let k = 0; k < meta.samples; k++) {
-      images.push(decodePng(await readFile(join(dir, `sample-${k}.png`)), join(dir, `sample-${k}.png`)));
-      latents.push((await readNpy(join(dir, `latent-${k}.npy`))).data as Float32Array);
-    }
-    return { images, latents };
-  },
-  async write(dir: string, value: ItemImages): Promise<void> {
-    for (const [k, image] of value.images.entries()) {
-      await writeFile(join(dir, `sample-${k}.png`), encodePng(image));
-      await writeNpy(join(dir, `latent-${k}.npy`), { shape: [value.latents[k]!.length], data: value.latents[k]! });
-    }
-    await writeFile(join(dir, 'samples.json'), JSON.stringify({ samples: value.images.length }));
-  },
-};
 
 const targetsIo = {
   async read(dir: string): Promise<ItemTargets> {
@@ -312,7 +287,7 @@ export class FittedStableDiffusion implements FittedGenerator {
         ...(z ? { z: valuesDigest(z.data.subarray(i * z.cols, (i + 1) * z.cols), [z.cols]) } : {}),
         ...(initRaster ? { initImage: valuesDigest(Float32Array.from(initRaster.data), [initRaster.height, initRaster.width, 3]) } : {}),
       };
-      const { value, outcome } = await this.services.cache.getOrBuild('sd-images', description, imagesIo, async () => {
+      const { value, outcome } = await this.services.cache.getOrBuild('sd-images', description, itemImagesIo, async () => {
         const raster = initRaster ?? (await this.decoder.initRaster(z!.data.subarray(i * z!.cols, (i + 1) * z!.cols)));
         const noise = (sample: number, stream: string, length: number) => seededNoise({ seed, item: id, sample, stream }, length);
         const posteriorNoise = latent === 'sample' ? noise(0, 'posterior', 4 * (initSize / 8) ** 2) : null;

@@ -7,17 +7,17 @@
  */
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { FittedGenerator, GenerateContext, Generation, Generator, StimulusBatch, TargetSpace } from '../../core/contracts.js';
 import { valuesDigest } from '../../core/cache.js';
 import { img2imgPlan } from '../../core/diffusion/ddim.js';
+import { itemImagesIo, type ItemImages } from '../../core/diffusion/item-images.js';
 import { seededNoise } from '../../core/diffusion/noise.js';
 import { readSchedulerConfig, SD_V1_SCHEDULE, type NoiseSchedule } from '../../core/diffusion/schedule.js';
 import { UserError } from '../../core/errors.js';
 import { convertChannels, resizeImage, type RasterImage } from '../../core/io/image.js';
 import { readNpy, writeNpy } from '../../core/io/npy.js';
-import { decodePng, encodePng, rastersToImageBatch } from '../../core/io/png.js';
+import { rastersToImageBatch } from '../../core/io/png.js';
 import type { ModelFolder } from '../../core/models/folder.js';
 import { rateStatus } from '../../core/progress.js';
 import type { PluginServices } from '../../core/services.js';
@@ -49,31 +49,6 @@ const targetsIo = {
   },
   async write(dir: string, value: ItemTargets): Promise<void> {
     for (const s of VD_SPACES) await writeNpy(join(dir, `${s}.npy`), { shape: [value[s].length], data: value[s] });
-  },
-};
-
-/** Every sample's image (PNG, 8-bit at initSize, as decoded) and final latent of one item. */
-interface ItemImages {
-  images: RasterImage[];
-  latents: Float32Array[];
-}
-
-const imagesIo = {
-  async read(dir: string): Promise<ItemImages> {
-    const meta = JSON.parse(await readFile(join(dir, 'samples.json'), 'utf8')) as { samples: number };
-    const out: ItemImages = { images: [], latents: [] };
-    for (let k = 0; k < meta.samples; k++) {
-      out.images.push(decodePng(await readFile(join(dir, `sample-${k}.png`)), join(dir, `sample-${k}.png`)));
-      out.latents.push((await readNpy(join(dir, `latent-${k}.npy`))).data as Float32Array);
-    }
-    return out;
-  },
-  async write(dir: string, value: ItemImages): Promise<void> {
-    for (const [k, image] of value.images.entries()) {
-      await writeFile(join(dir, `sample-${k}.png`), encodePng(image));
-      await writeNpy(join(dir, `latent-${k}.npy`), { shape: [value.latents[k]!.length], data: value.latents[k]! });
-    }
-    await writeFile(join(dir, 'samples.json'), JSON.stringify({ samples: value.images.length }));
   },
 };
 
@@ -318,7 +293,7 @@ export class FittedVersatileDiffusion implements FittedGenerator {
         text: valuesDigest(ctRow, [ctRow.length]),
         initImage: valuesDigest(raster.data, [raster.height, raster.width, 3]),
       };
-      const { value, outcome } = await this.services.cache.getOrBuild('vd-images', description, imagesIo, async () => {
+      const { value, outcome } = await this.services.cache.getOrBuild('vd-images', description, itemImagesIo, async () => {
         const noise = (sample: number, stream: string, length: number) => seededNoise({ seed, item: id, sample, stream }, length);
         const size = 4 * (initSize / 8) ** 2;
         const z0 = await this.sampler.initLatent(raster, latent === 'sample' ? noise(0, 'posterior', size) : null);
