@@ -29,7 +29,7 @@ export default class Bench extends BaseCommand<typeof Bench> {
     'and the share of the loop spent outside ONNX Runtime; skipped without --sd-model. ' +
     'brain-diffuser-ridge: Brain-Diffuser\'s whole regression stage at subj01 size (one X → 91,168 + 59,136 + 197,376 targets, ' +
     'fit + predict, targets in column blocks sharing one kernel), peak memory, against scikit-learn as Brain-Diffuser runs it ' +
-    '(about 8 GB of memory and a few minutes; run it alone with --only so that the peak is this section\'s).';
+    '(about 5 GB of memory and a few minutes; run it alone with --only so that the peak is this section\'s).';
   static override examples = ['<%= config.bin %> bench', '<%= config.bin %> bench --only matmul --only tfjs', '<%= config.bin %> bench --quick --json'];
   static override flags = {
     only: Flags.string({ description: 'sections to run; repeatable', options: [...SECTIONS], multiple: true }),
