@@ -57,8 +57,12 @@ class NWayMetric implements Metric {
   async compute(input: MetricInput, context: { seed: number }): Promise<MetricResult> {
     const { pred, truth } = pairedImages(input, this.where);
     const { n, repeats, convention } = this.options;
-    // Refused before the network runs: n candidates need n distinct test images.
-    if (n > pred.count) throw new UserError(`n = ${n} but there are ${pred.count} test images; expected n ≤ the number of test images`, this.where);
+    // n candidates need n distinct test images. With fewer, a smaller-way score would sit under the n-way column
+    // with another chance level (1/items, not 1/n): n/a instead, every item undefined, the note saying why.
+    if (n > pred.count) {
+      const note = `${n}-way needs ≥ ${n} test images, ${pred.count} here (option n ≤ ${pred.count} for a ${pred.count}-way score)`;
+      return { value: Number.NaN, perItem: new Float64Array(pred.count).fill(Number.NaN), note };
+    }
     const extraction = { network: 'inception' as const, output: INCEPTION.output, convention };
     const truthFeatures = await this.opened.truths.features(truth, extraction, () => this.features(truth, convention, 'ground-truth images'));
     const perItem = await nWayIdentification(await this.features(pred, convention, 'reconstructions'), truthFeatures, { n, repeats, seed: context.seed }, this.opened.linalg);

@@ -88,10 +88,14 @@ describe('inception and n-way metrics', () => {
     expect(Array.from(result.perItem)).toEqual([1, 1, 1, 1]);
   });
 
-  it('n larger than the test set is refused, naming n and the count', async () => {
+  it('n larger than the test set: n/a for the run and the floor, the note naming n and the count; the other metrics still run', async () => {
     const core = await inceptionCore();
-    const outcome = new ExperimentRunner(core).run(spec([{ id: 'n-way', options: { n: 50 } }]));
-    await expect(outcome).rejects.toThrow(/metric 'n-way'.*n = 50 but there are 12 test images/);
+    const result = await new ExperimentRunner(core).run(spec([{ id: 'n-way', options: { n: 50 } }, { id: 'inception' }]));
+    const row = result.rows.find((r) => r.metric === 'n-way')!;
+    expect(row).toMatchObject({ value: null, low: null, high: null, trivial: null, items: 12, problem: 'undefined for 12 of 12 items' });
+    expect(row.note).toBe('50-way needs ≥ 50 test images, 12 here (option n ≤ 12 for a 12-way score)');
+    expect(result.outcomes[0]!.perItem['image/n-way']!.every(Number.isNaN)).toBe(true);
+    expect(Number.isFinite(result.rows.find((r) => r.metric === 'inception')!.value)).toBe(true);
   });
 
   it('an unconfigured model is refused at start, naming export.py', async () => {
