@@ -2,20 +2,33 @@
 import { rmdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Command } from '@oclif/core';
-import type { ExperimentSpec } from '../core/pipeline.js';
+import type { ExperimentSpec, PluginRef } from '../core/pipeline.js';
 import { BaseCommand } from './base.js';
+import { checkDatasetRefs, parseDatasetFlag, replaceDatasets } from './dataset-flag.js';
 import { renderResults } from './render.js';
 
 function timestamp(): string {
   return new Date().toISOString().replace(/[:.]/g, '-').replace('T', '_').slice(0, 19);
 }
 
+export interface DisplayOptions {
+  long: boolean;
+  limit?: number;
+}
+
 export abstract class ExperimentCommand<T extends typeof Command> extends BaseCommand<T> {
+  /** The spec with `--dataset` applied (checked against the plugins once the core is built, in runInto). */
+  protected withDatasetFlags(spec: ExperimentSpec, values: readonly string[] | undefined): { spec: ExperimentSpec; datasets: PluginRef[] } {
+    const datasets = (values ?? []).map(parseDatasetFlag);
+    return { spec: replaceDatasets(spec, datasets), datasets };
+  }
+
   protected async runExperiment(
     spec: ExperimentSpec,
     output: { out?: string; force?: boolean },
     gridItems: number,
-    display: { long: boolean; limit?: number } = { long: false },
+    display: DisplayOptions = { long: false },
+    datasets: readonly PluginRef[] = [],
   ): Promise<unknown> {
     // The runner and the report (sharp, the metrics) load when a run starts, not with every command.
     const { createUniqueOutputDir, prepareOutputDir } = await import('../core/report.js');
@@ -27,16 +40,17 @@ export abstract class ExperimentCommand<T extends typeof Command> extends BaseCo
       await prepareOutputDir(outDir, { force: output.force });
     }
     try {
-      return await this.runInto(outDir, spec, gridItems, display);
+      return await this.runInto(outDir, spec, gridItems, display, datasets);
     } catch (error) {
       if (output.out === undefined) await rmdir(outDir).catch(() => {}); // a failed run leaves no empty folder behind (only if empty)
       throw error;
     }
   }
 
-  private async runInto(outDir: string, spec: ExperimentSpec, gridItems: number, display: { long: boolean; limit?: number }): Promise<unknown> {
+  private async runInto(outDir: string, spec: ExperimentSpec, gridItems: number, display: DisplayOptions, datasets: readonly PluginRef[]): Promise<unknown> {
     const [{ resultToJson, writeReport }, { ExperimentRunner }] = await Promise.all([import('../core/report.js'), import('../core/runner.js')]);
     const core = await this.core();
+    checkDatasetRefs(datasets, core.registry);
     this.info(this.describeCompute(core));
     const runner = new ExperimentRunner(core, {
       onEvent: (e) => this.info(`[${e.pipeline} · ${e.subject}] ${e.message}`),

@@ -1,5 +1,6 @@
 import { Args, Flags } from '@oclif/core';
 import { combineSpecs, readSpecFile, type ExperimentSpec } from '../../core/pipeline.js';
+import { datasetFlag } from '../dataset-flag.js';
 import { ExperimentCommand } from '../experiment-command.js';
 
 export default class Compare extends ExperimentCommand<typeof Compare> {
@@ -13,6 +14,7 @@ export default class Compare extends ExperimentCommand<typeof Compare> {
     files: Args.string({ description: 'pipeline or experiment JSON files', required: true }),
   };
   static override flags = {
+    dataset: datasetFlag,
     subject: Flags.string({ char: 's', description: 'subject(s) for every pipeline; repeatable', multiple: true }),
     out: Flags.string({ char: 'o', description: 'output folder (default: a new neurodecode-results/<time>); must be empty' }),
     force: Flags.boolean({ description: 'with --out: empty a folder of earlier results first', default: false }),
@@ -25,8 +27,9 @@ export default class Compare extends ExperimentCommand<typeof Compare> {
     const { argv } = await this.parse(Compare);
     const specs: ExperimentSpec[] = [];
     for (const file of argv as string[]) specs.push(await readSpecFile(file));
-    const spec = combineSpecs(specs);
+    const { spec, datasets } = this.withDatasetFlags(combineSpecs(specs), this.flags.dataset);
     if (this.flags.subject) for (const p of spec.pipelines) p.subjects = this.flags.subject;
-    return this.runExperiment(spec, { out: this.flags.out, force: this.flags.force }, this.flags['grid-items'], { long: this.flags.long, limit: this.flags.limit });
+    const display = { long: this.flags.long, limit: this.flags.limit };
+    return this.runExperiment(spec, { out: this.flags.out, force: this.flags.force }, this.flags['grid-items'], display, datasets);
   }
 }

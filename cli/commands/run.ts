@@ -1,6 +1,7 @@
 import { Flags } from '@oclif/core';
 import { readSpecFile } from '../../core/pipeline.js';
 import { defaultExperiment } from '../default-experiment.js';
+import { datasetFlag } from '../dataset-flag.js';
 import { ExperimentCommand } from '../experiment-command.js';
 
 export default class Run extends ExperimentCommand<typeof Run> {
@@ -12,6 +13,7 @@ export default class Run extends ExperimentCommand<typeof Run> {
   ];
   static override flags = {
     pipeline: Flags.string({ char: 'p', description: 'pipeline or experiment JSON file' }),
+    dataset: datasetFlag,
     subject: Flags.string({ char: 's', description: 'subject(s) to run, overriding the file; repeatable', multiple: true }),
     out: Flags.string({ char: 'o', description: 'output folder (default: a new neurodecode-results/<time>); must be empty' }),
     force: Flags.boolean({ description: 'with --out: empty a folder of earlier results first', default: false }),
@@ -21,8 +23,9 @@ export default class Run extends ExperimentCommand<typeof Run> {
   };
 
   async run(): Promise<unknown> {
-    const spec = this.flags.pipeline ? await readSpecFile(this.flags.pipeline) : defaultExperiment();
+    const { spec, datasets } = this.withDatasetFlags(this.flags.pipeline ? await readSpecFile(this.flags.pipeline) : defaultExperiment(), this.flags.dataset);
     if (this.flags.subject) for (const p of spec.pipelines) p.subjects = this.flags.subject;
-    return this.runExperiment(spec, { out: this.flags.out, force: this.flags.force }, this.flags['grid-items'], { long: this.flags.long, limit: this.flags.limit });
+    const display = { long: this.flags.long, limit: this.flags.limit };
+    return this.runExperiment(spec, { out: this.flags.out, force: this.flags.force }, this.flags['grid-items'], display, datasets);
   }
 }
