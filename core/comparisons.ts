@@ -1,6 +1,6 @@
 /**
  * Paired comparisons between pipelines: on the same subject and the same test items, the per-item difference of
- * each metric between every pipeline and the first one (the baseline), with a bootstrap interval and a two-sided
+ * each metric between every pipeline and the first one on that dataset (the baseline), with a bootstrap interval and a two-sided
  * p-value. Two means alone cannot say whether a method is better; paired per-item values can.
  */
 import type { MetricRow, PipelineOutcome } from './runner.js';
@@ -23,10 +23,29 @@ export interface PairedComparisonRow {
   items: number;
 }
 
+/**
+ * The dataset an outcome ran on (id and resolved options): two datasets may name their items alike (a simulation
+ * with another seed) without showing the same images, so only runs on one dataset are the same test items.
+ */
+export function datasetKey(outcome: Pick<PipelineOutcome, 'provenance'>): string {
+  const dataset = outcome.provenance?.find((p) => p.kind === 'dataset');
+  return dataset ? JSON.stringify([dataset.id, dataset.options]) : '';
+}
+
+/** Outcomes of one subject on one dataset, in run order: the groups that share test items. */
+export function sameItemGroups(outcomes: PipelineOutcome[]): PipelineOutcome[][] {
+  const groups = new Map<string, PipelineOutcome[]>();
+  for (const o of outcomes) {
+    const key = JSON.stringify([o.subject, datasetKey(o)]);
+    groups.set(key, [...(groups.get(key) ?? []), o]);
+  }
+  return [...groups.values()];
+}
+
 export function pairedComparisons(rows: MetricRow[], outcomes: PipelineOutcome[], seed: number): PairedComparisonRow[] {
   const out: PairedComparisonRow[] = [];
-  for (const subject of new Set(outcomes.map((o) => o.subject))) {
-    const runs = outcomes.filter((o) => o.subject === subject);
+  for (const runs of sameItemGroups(outcomes)) {
+    const { subject } = runs[0]!;
     const baseline = runs[0]!;
     for (const other of runs.slice(1)) {
       // Only items known to be the same, in the same order, can be paired.

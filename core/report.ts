@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { UserError } from './errors.js';
 import { writeFileAtomic } from './io/atomic.js';
 import { checkWritable, ensureFolder, rethrowFileSystemError } from './io/folders.js';
+import { sameItemGroups } from './comparisons.js';
 import { writeImageGrid } from './io/png.js';
 import type { ExperimentResult, MetricRow } from './runner.js';
 import { takeImages } from './tensor.js';
@@ -102,19 +103,22 @@ async function writeReportFiles(result: ExperimentResult, dir: string, options: 
   await writeFileAtomic(csv, rowsToCsv(result.rows));
   files.push(csv);
 
-  // One grid per subject: ground truth, then every pipeline run on that subject.
+  // One grid per subject and dataset: ground truth, then every pipeline run on it (grid-<subject>.png for the first
+  // dataset, grid-<subject>-dataset<k>.png for the k-th: other datasets show other images).
   const gridColumns: string[] = [];
-  const subjects = [...new Set(result.outcomes.map((o) => o.subject))];
-  for (const subject of subjects) {
-    const outcomes = result.outcomes.filter((o) => o.subject === subject);
+  const seen = new Map<string, number>();
+  for (const outcomes of sameItemGroups(result.outcomes)) {
     const first = outcomes[0]!;
+    const subject = first.subject;
+    const k = (seen.get(subject) ?? 0) + 1;
+    seen.set(subject, k);
     const count = Math.min(options.gridItems, first.truth.count);
     const items = Array.from({ length: count }, (_, i) => i);
     const columns = [
       { label: 'ground truth', images: takeImages(first.truth, items) },
       ...outcomes.map((o) => ({ label: o.pipeline, images: takeImages(o.reconstructions, items) })),
     ];
-    const path = join(dir, `grid-${subject}.png`);
+    const path = join(dir, k === 1 ? `grid-${subject}.png` : `grid-${subject}-dataset${k}.png`);
     await writeImageGrid(path, columns, { scale: first.truth.height < 96 ? 2 : 1, title: `${subject} · ${result.name}` });
     files.push(path);
     if (gridColumns.length === 0) gridColumns.push(...columns.map((c) => c.label));

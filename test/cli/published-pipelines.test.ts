@@ -179,6 +179,13 @@ describe('--dataset', () => {
     const mse = result.rows.filter((r) => r.metric === 'mse').map((r) => r.value);
     expect(mse[1]).toBe(mse[0]); // the same pipeline on one simulation
     expect(mse[2]).not.toBe(mse[0]); // two simulations (seeds 1 and 2), not one twice
+    // Their items share ids but not images: each dataset has its own baseline and its own grid.
+    const comparisons = (JSON.parse(run.stdout) as { comparisons: Array<{ pipeline: string; baseline: string }> }).comparisons;
+    expect(comparisons.map((c) => [c.pipeline, c.baseline])).toEqual([
+      ['second (synthetic)', 'ridge→pixels (synthetic)'],
+      ['second (synthetic #2)', 'ridge→pixels (synthetic #2)'],
+    ]);
+    expect(result.files.filter((f) => f.endsWith('.png')).map((f) => f.slice(f.lastIndexOf('/') + 1))).toEqual(['grid-subj01.png', 'grid-subj01-dataset2.png']);
   }, 120_000);
 
   it.each([

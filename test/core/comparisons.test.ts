@@ -23,6 +23,18 @@ describe('pairedComparisons', () => {
     expect(c!.pValue).toBeLessThan(0.001);
   });
 
+  it('pairs runs on one dataset only: the same item ids in another dataset are other images', () => {
+    const on = (pipeline: string, perItem: number[], seed: number) =>
+      ({ ...outcome(pipeline, perItem), provenance: [{ kind: 'dataset', id: 'synthetic', options: { seed } }] }) as unknown as PipelineOutcome;
+    const rows = ['a', 'b', 'c', 'd'].map((p) => row(p, 0.3));
+    const base = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6];
+    const result = pairedComparisons(rows, [on('a', base, 1), on('b', base, 1), on('c', base, 2), on('d', base, 2)], 0);
+    expect(result.map((c) => [c.pipeline, c.baseline])).toEqual([
+      ['b', 'a'],
+      ['d', 'c'],
+    ]);
+  });
+
   it('does not pair runs whose test items differ', () => {
     const rows = [row('base', 0.3), row('other', 0.3)];
     const result = pairedComparisons(rows, [outcome('base', [1, 2, 3]), outcome('other', [1, 2, 3], ['x', 'y', 'z'])], 0);
