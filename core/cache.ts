@@ -5,12 +5,13 @@
  * and rebuilt, never trusted. The seal also says which plugin produced the entry and when (`cache ls`).
  */
 import { createHash } from 'node:crypto';
-import { createReadStream, existsSync } from 'node:fs';
-import { readdir, readFile, rm, stat, statfs, writeFile } from 'node:fs/promises';
+import { createReadStream, existsSync, rmSync } from 'node:fs';
+import { mkdtemp, readdir, readFile, rm, stat, statfs, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { UserError } from './errors.js';
 import type { Logger } from './logging.js';
-import { findOrphans, writeDirAtomic } from './io/atomic.js';
+import { findOrphans, makeTemporaryDir, writeDirAtomic } from './io/atomic.js';
 import { checkWritable, ensureFolder, rethrowFileSystemError } from './io/folders.js';
 import { readNpy, writeNpy } from './io/npy.js';
 import type { Provenance } from './registry.js';
@@ -211,28 +212,70 @@ export class ArtifactCache {
     io: { read: (dir: string) => Promise<T>; write: (dir: string, value: T) => Promise<void> },
     build: () => Promise<T>,
   ): Promise<{ value: T; outcome: CacheOutcome; key: string }> {
-    if (this.producer) description = { ...(description as object), producer: this.producer };
-    const key = contentKey(description);
-    if (!this.enabled) return { value: await build(), outcome: 'disabled', key };
-    const dir = this.entryDir(kind, key);
-    let corrupt = false;
-    if (existsSync(dir)) {
-      const problem = await this.verify(dir);
-      if (problem === undefined) {
-        try {
-          return { value: await io.read(dir), outcome: 'hit', key };
-        } catch (error) {
-          this.log.warn(`cache entry ${kind}/${key} could not be read (${(error as Error).message}); rebuilding it`);
-        }
-      } else {
-        this.log.warn(`cache entry ${kind}/${key} is corrupt (${problem}); rebuilding it`);
-      }
-      corrupt = true;
-      await rm(dir, { recursive: true, force: true });
-    }
+    const { key, full, hit, corrupt } = await this.lookup(kind, description, io.read);
+    if (hit) return { value: hit.value, outcome: 'hit', key };
     const value = await build();
-    await this.store(kind, key, description, (d) => io.write(d, value));
+    if (!this.enabled) return { value, outcome: 'disabled', key };
+    await this.store(kind, key, full, (d) => io.write(d, value));
     return { value, outcome: corrupt ? 'rebuilt' : 'miss', key };
+  }
+
+  /**
+   * As getOrBuild, for a value too large to hold before it is written: `fill` writes the entry's files itself (into a
+   * folder that becomes the entry atomically), then `read` loads the stored entry (and may keep reading it lazily).
+   * With caching off, the folder is a scratch folder removed when the process exits.
+   */
+  async getOrFill<T>(
+    kind: string,
+    description: unknown,
+    io: { read: (dir: string) => Promise<T> },
+    fill: (dir: string) => Promise<void>,
+  ): Promise<{ value: T; outcome: CacheOutcome; key: string }> {
+    const { key, full, hit, corrupt } = await this.lookup(kind, description, io.read);
+    if (hit) return { value: hit.value, outcome: 'hit', key };
+    if (!this.enabled) {
+      const dir = await this.scratchDir(kind);
+      process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+      await fill(dir);
+      return { value: await io.read(dir), outcome: 'disabled', key };
+    }
+    await this.store(kind, key, full, fill);
+    return { value: await io.read(this.entryDir(kind, key)), outcome: corrupt ? 'rebuilt' : 'miss', key };
+  }
+
+  /**
+   * A fresh empty folder for intermediate files of this process (column blocks of large targets): under the cache
+   * folder, named so that one left by an interrupted run is removed as an orphan by the next `prepare`; in the
+   * system's temporary folder when caching is off. The caller removes it.
+   */
+  async scratchDir(name: string): Promise<string> {
+    if (!this.enabled) return mkdtemp(join(tmpdir(), `neurodecode-${name}-`));
+    return makeTemporaryDir(join(this.dir!, 'scratch', name));
+  }
+
+  /** The intact entry for `description` if there is one (a corrupt or unreadable one is removed and reported). */
+  private async lookup<T>(
+    kind: string,
+    description: unknown,
+    read: (dir: string) => Promise<T>,
+  ): Promise<{ key: string; full: unknown; hit?: { value: T }; corrupt: boolean }> {
+    const full = this.producer ? { ...(description as object), producer: this.producer } : description;
+    const key = contentKey(full);
+    if (!this.enabled) return { key, full, corrupt: false };
+    const dir = this.entryDir(kind, key);
+    if (!existsSync(dir)) return { key, full, corrupt: false };
+    const problem = await this.verify(dir);
+    if (problem === undefined) {
+      try {
+        return { key, full, hit: { value: await read(dir) }, corrupt: false };
+      } catch (error) {
+        this.log.warn(`cache entry ${kind}/${key} could not be read (${(error as Error).message}); rebuilding it`);
+      }
+    } else {
+      this.log.warn(`cache entry ${kind}/${key} is corrupt (${problem}); rebuilding it`);
+    }
+    await rm(dir, { recursive: true, force: true });
+    return { key, full, corrupt: true };
   }
 
   private async store(kind: string, key: string, description: unknown, fill: (dir: string) => Promise<void>): Promise<void> {

@@ -20,10 +20,19 @@ export interface CoreConfig {
   models?: Record<string, string>;
   /** NEURODECODE_MODELS: a folder whose sub-folders are models named after them. */
   modelsDir?: string;
+  /**
+   * Target spaces wider than this are streamed to disk in blocks of this many columns and fitted a block at a time
+   * by mappers that can (core/column-blocks.ts); default DEFAULT_TARGET_BLOCK_COLUMNS.
+   */
+  targetBlockColumns?: number;
 }
+
+/** 8,192 columns: a block of NSD's 8,859 training rows is 290 MB; CLIP-vision's 197,376 columns are 25 blocks. */
+export const DEFAULT_TARGET_BLOCK_COLUMNS = 8192;
 
 interface ConfigFile {
   plugins?: string[];
+  targetBlockColumns?: number;
   cacheDir?: string;
   backend?: string;
   models?: Record<string, string>;
@@ -38,6 +47,11 @@ const configFileSchema = {
     plugins: { type: 'array', items: { type: 'string' }, description: 'external plugins: paths or npm package names' },
     cacheDir: { type: 'string' },
     backend: { enum: ['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] },
+    targetBlockColumns: {
+      type: 'integer',
+      minimum: 1,
+      description: 'target spaces wider than this stream from disk in blocks of this many columns (default 8192)',
+    },
     models: {
       type: 'object',
       description: 'pretrained model folders: name → folder path (relative to this file)',
@@ -79,5 +93,6 @@ export function resolveConfig(flags: ConfigFlags, cwd = process.cwd(), env: Node
     verbose: flags.verbose ?? false,
     models: Object.fromEntries(Object.entries(file.models ?? {}).map(([name, dir]) => [name, resolve(cwd, dir)])),
     modelsDir: modelsDir ? resolve(cwd, modelsDir) : undefined,
+    ...(file.targetBlockColumns === undefined ? {} : { targetBlockColumns: file.targetBlockColumns }),
   };
 }

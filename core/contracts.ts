@@ -8,7 +8,7 @@ import type { ImageBatch, Matrix } from './tensor.js';
 import type { PluginServices } from './services.js';
 
 /** Major.minor of the plugin API. A plugin built for major M, minor m loads when M equals ours and m ≤ ours. */
-export const PLUGIN_API_VERSION = '1.1';
+export const PLUGIN_API_VERSION = '1.2';
 
 export const PLUGIN_KINDS = ['dataset', 'mapper', 'generator', 'metric'] as const;
 export type PluginKind = (typeof PLUGIN_KINDS)[number];
@@ -157,9 +157,30 @@ export interface FittedMapper {
   readonly summary: Record<string, unknown>;
 }
 
+/**
+ * A rows × cols target matrix handed over one column block at a time (API 1.2): a target space wider than a block
+ * (CLIP-vision's 197,376 columns are 7 GB at NSD size) is streamed from disk rather than held whole.
+ */
+export interface ColumnBlocks {
+  rows: number;
+  cols: number;
+  /** Column ranges [start, end) of the blocks, in order, covering 0..cols. */
+  readonly ranges: ReadonlyArray<readonly [start: number, end: number]>;
+  /** Block `b`: rows × (end − start), read anew on every call (the caller holds one block at a time). */
+  read(block: number): Promise<Matrix>;
+}
+
 /** Options at construction, `fit` learns. X and Y were checked by core (same rows, finite). */
 export interface Mapper {
   fit(X: Matrix, Y: Matrix, context: FitContext): Promise<FittedMapper>;
+  /**
+   * Optional (API 1.2), for mappers that can fit target columns a block at a time (ridge: every column's solution
+   * shares X's kernel and factor and needs no other column): fits `Y` block by block and writes the fitted model into
+   * `dir` (empty, existing) exactly as `save` would, so that the factory's `load` reads it back; the model must be
+   * the one `fit` would give on the whole matrix. The runner calls it for target spaces wider than one block
+   * (config `targetBlockColumns`); mappers without it get whole matrices.
+   */
+  fitColumns?(X: Matrix, Y: ColumnBlocks, context: FitContext, dir: string): Promise<void>;
 }
 
 export interface MapperFactory extends Factory<Mapper> {

@@ -5,19 +5,24 @@
  */
 import {
   asGeneration,
+  type ColumnBlocks,
   type Dataset,
   type DatasetInfo,
   type FittedGenerator,
   type Generation,
   type GenerateContext,
   type FittedMapper,
+  type Mapper,
   type Metric,
   type MetricInput,
   type MetricResult,
   type PluginKind,
+  type StimulusBatch,
   type SubjectData,
   type TargetSpace,
 } from './contracts.js';
+import { blockColumnMeans, ColumnBlockWriter, singleBlock, wholeMatrix } from './column-blocks.js';
+import { DEFAULT_TARGET_BLOCK_COLUMNS } from './config.js';
 import type { CacheOutcome } from './cache.js';
 import { pairedComparisons, type PairedComparisonRow } from './comparisons.js';
 import { cacheProducer, readMatrix, writeMatrix } from './cache.js';
@@ -31,6 +36,7 @@ import { Rng } from './rng.js';
 import { takeImages, takeRows, type ImageBatch, type Matrix } from './tensor.js';
 import { checkFinite, checkFitInputs } from './validation.js';
 import { PACKAGE_VERSION } from './version.js';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ModelStore } from './models/store.js';
 import type { PluginServices } from './services.js';
@@ -119,7 +125,8 @@ interface PreparedSubject {
 
 interface PreparedGenerator {
   fitted: FittedGenerator;
-  trainTargets: Record<string, Matrix>;
+  /** Spaces wider than `targetBlockColumns` as column blocks on disk, the others as one in-memory block. */
+  trainTargets: Record<string, ColumnBlocks>;
   testTargets: Record<string, Matrix>;
   provenance: Provenance;
 }
@@ -141,13 +148,30 @@ function seconds(since: number): number {
 }
 
 /** The trivial predictor: every test row is the mean training target. */
-function meanRows(train: Matrix, rows: number): Matrix {
-  const mean = new Float64Array(train.cols);
-  for (let i = 0; i < train.rows; i++) for (let j = 0; j < train.cols; j++) mean[j]! += train.data[i * train.cols + j]!;
+async function meanRows(train: ColumnBlocks, rows: number): Promise<Matrix> {
+  const mean = await blockColumnMeans(train);
   const out = new Float32Array(rows * train.cols);
-  for (let j = 0; j < train.cols; j++) mean[j] = mean[j]! / train.rows;
   for (let i = 0; i < rows; i++) out.set(mean, i * train.cols);
   return { rows, cols: train.cols, data: out };
+}
+
+/**
+ * Rows per encode call when some space streams to disk: a chunk of all spaces together holds as many values as
+ * 8,192 rows of one block (2²⁶ values, 256 MB, at the default block width).
+ */
+function encodeChunkRows(spaces: TargetSpace[], blockColumns: number): number {
+  const width = spaces.reduce((sum, s) => sum + s.dims, 0);
+  return Math.max(1, Math.floor((8192 * blockColumns) / Math.max(1, width)));
+}
+
+function sliceStimuli(batch: StimulusBatch, start: number, end: number): StimulusBatch {
+  const index = Array.from({ length: end - start }, (_, k) => start + k);
+  return {
+    ids: batch.ids.slice(start, end),
+    images: takeImages(batch.images, index),
+    ...(batch.captions ? { captions: batch.captions.slice(start, end) } : {}),
+    ...(batch.source ? { source: batch.source } : {}),
+  };
 }
 
 /** Why a dataset lists no subject: the reasons it gave per subject, else its notes. */
@@ -205,6 +229,8 @@ export class ExperimentRunner {
   private readonly subjects = new Map<string, Promise<PreparedSubject>>();
   private readonly generators = new Map<string, Promise<PreparedGenerator>>();
   private readonly metrics = new Map<string, { metric: Metric; provenance: Provenance }>();
+  /** Folders of streamed target blocks, removed when the run ends. */
+  private readonly scratch: string[] = [];
 
   constructor(
     private readonly core: Core,
@@ -286,11 +312,15 @@ export class ExperimentRunner {
       }
     }
     const task = this.core.progress.task('pipelines', plan.length);
-    for (const { pipeline, subject } of plan) {
-      this.options.signal?.throwIfAborted();
-      const outcome = await this.runPipeline(pipeline, subject, rows);
-      outcomes.push(outcome);
-      task.tick(1, `${pipeline.name} ${subject}`);
+    try {
+      for (const { pipeline, subject } of plan) {
+        this.options.signal?.throwIfAborted();
+        const outcome = await this.runPipeline(pipeline, subject, rows);
+        outcomes.push(outcome);
+        task.tick(1, `${pipeline.name} ${subject}`);
+      }
+    } finally {
+      for (const dir of this.scratch.splice(0)) await rm(dir, { recursive: true, force: true });
     }
     task.done();
     const comparisons = pairedComparisons(rows, outcomes, spec.pipelines[0]?.seed ?? 0);
@@ -355,13 +385,62 @@ export class ExperimentRunner {
         const source = (split: string) => `dataset '${pipeline.dataset.id}' (${subject}, ${split})`;
         const train = { ids: data.train.stimuli.ids, images: prepared.trainImages, captions: prepared.trainCaptions, source: source('train') };
         const fitted = await instance.fit(train, { seed: pipeline.seed, signal: this.options.signal });
-        const trainTargets = await fitted.encode(train);
+        const trainTargets = await this.encodeTrain(fitted, train, `${pipeline.name} (${subject})`);
         const testTargets = await fitted.encode({ ids: data.test.stimuli.ids, images: prepared.testImages, captions: prepared.testCaptions, source: source('test') });
         return { fitted, trainTargets, testTargets, provenance };
       })();
       this.generators.set(key, entry);
     }
     return entry;
+  }
+
+  private get blockColumns(): number {
+    return this.core.config.targetBlockColumns ?? DEFAULT_TARGET_BLOCK_COLUMNS;
+  }
+
+  /**
+   * The training targets of every space. Spaces wider than a block are encoded in chunks of rows and written to disk
+   * as column blocks as they come (CLIP-vision's 7 GB at NSD size never in memory), checked finite chunk by chunk.
+   */
+  private async encodeTrain(fitted: FittedGenerator, train: StimulusBatch, where: string): Promise<Record<string, ColumnBlocks>> {
+    const spaces = fitted.targets();
+    const wide = spaces.filter((s) => s.dims > this.blockColumns);
+    if (wide.length === 0) {
+      const whole = await fitted.encode(train);
+      return Object.fromEntries(Object.entries(whole).map(([name, m]) => [name, singleBlock(m)]));
+    }
+    const rows = train.ids.length;
+    const dir = await this.core.cache.scratchDir('targets');
+    this.scratch.push(dir);
+    const writers = new Map<string, ColumnBlockWriter>();
+    const narrow = new Map<string, Float32Array>();
+    for (const [s, space] of spaces.entries()) {
+      if (space.dims > this.blockColumns) writers.set(space.name, await ColumnBlockWriter.create(join(dir, String(s)), rows, space.dims, this.blockColumns));
+      else narrow.set(space.name, new Float32Array(rows * space.dims));
+    }
+    const step = encodeChunkRows(spaces, this.blockColumns);
+    for (let start = 0; start < rows; start += step) {
+      this.options.signal?.throwIfAborted();
+      const end = Math.min(rows, start + step);
+      const chunk = await fitted.encode(sliceStimuli(train, start, end));
+      for (const space of spaces) {
+        const m = chunk[space.name];
+        if (!m || m.rows !== end - start || m.cols !== space.dims) {
+          const got = m ? `${m.rows} × ${m.cols}` : 'nothing';
+          throw new UserError(`encode gave ${got} for space '${space.name}' (expected ${end - start} × ${space.dims})`, where);
+        }
+        checkFinite(m, `training targets of '${space.name}' (rows ${start}..${end - 1})`, where);
+        const writer = writers.get(space.name);
+        if (writer) await writer.append(m);
+        else narrow.get(space.name)!.set(m.data, start * space.dims);
+      }
+    }
+    const out: Record<string, ColumnBlocks> = {};
+    for (const space of spaces) {
+      const writer = writers.get(space.name);
+      out[space.name] = writer ? writer.finish() : singleBlock({ rows, cols: space.dims, data: narrow.get(space.name)! });
+    }
+    return out;
   }
 
   private metric(ref: PluginRef) {
@@ -408,7 +487,8 @@ export class ExperimentRunner {
       const X = data.train.fmri;
       const Y = generator.trainTargets[space.name];
       if (!Y) throw new Error(`internal: generator '${pipeline.generator.id}' did not encode space '${space.name}'`);
-      checkFitInputs(X, Y, `${where}, mapper '${ref.id}' → ${space.name}`);
+      const fitWhere = `${where}, mapper '${ref.id}' → ${space.name}`;
+      checkFitInputs(X, Y.ranges.length === 1 ? await Y.read(0) : { rows: Y.rows }, fitWhere);
       checkFinite(data.test.fmri, 'test fMRI', where);
       const options = registry.resolveOptions('mapper', ref.id, ref.options);
       const mapperProvenance = registry.provenance('mapper', ref.id, options);
@@ -426,16 +506,30 @@ export class ExperimentRunner {
       };
       const services = this.core.container.get<PluginServices>(TOKENS.Services);
       const cache = this.core.cache.forProducer(cacheProducer(mapperProvenance));
-      const fit = await cache.getOrBuild<FittedMapper>(
-        'mappers',
-        description,
-        { read: (dir) => factory.load(dir, services), write: (dir, fitted) => fitted.save(dir) },
-        async () => {
-          say(`fitting ${ref.id} → ${space.name} (${X.rows} × ${X.cols} → ${Y.cols})`);
-          const { instance } = await registry.create('mapper', ref.id, options);
-          return instance.fit(X, Y, { seed: pipeline.seed, signal: this.options.signal, atlas: data.atlas });
-        },
-      );
+      const { instance } = await registry.create('mapper', ref.id, options);
+      const context = { seed: pipeline.seed, signal: this.options.signal, atlas: data.atlas };
+      const fitting = () => say(`fitting ${ref.id} → ${space.name} (${X.rows} × ${X.cols} → ${Y.cols})`);
+      const fit = Y.ranges.length > 1 && instance.fitColumns
+        ? await cache.getOrFill<FittedMapper>(
+            'mappers',
+            // The block width is part of the key: blocks may round differently from one whole fit.
+            { ...description, columnBlocks: this.blockColumns },
+            { read: (dir) => factory.load(dir, services) },
+            async (dir) => {
+              fitting();
+              say(`${space.name}: ${Y.ranges.length} column blocks of ${this.blockColumns} streamed from disk`);
+              await (instance as Required<Mapper>).fitColumns(X, Y, context, dir);
+            },
+          )
+        : await cache.getOrBuild<FittedMapper>(
+            'mappers',
+            description,
+            { read: (dir) => factory.load(dir, services), write: (dir, fitted) => fitted.save(dir) },
+            async () => {
+              fitting();
+              return instance.fit(X, await wholeMatrix(Y), context);
+            },
+          );
       const prediction = await cache.getOrBuild<Matrix>(
         'predictions',
         { ...description, stage: 'predict-test' },
@@ -473,7 +567,8 @@ export class ExperimentRunner {
     const trivialIndex = trivialSubset(pipeline, n, costly);
     const trivialCount = trivialIndex?.length ?? n;
     if (trivialIndex) say(`trivial predictor: images for ${trivialCount} seeded test items of ${n} (trivialItems)`);
-    const trivialTargets = Object.fromEntries(Object.entries(generator.trainTargets).map(([name, m]) => [name, meanRows(m, n)]));
+    const trivialTargets: Record<string, Matrix> = {};
+    for (const [name, blocks] of Object.entries(generator.trainTargets)) trivialTargets[name] = await meanRows(blocks, n);
     const trivialGenerated = await generate(
       trivialIndex ? Object.fromEntries(Object.entries(trivialTargets).map(([name, m]) => [name, takeRows(m, trivialIndex)])) : trivialTargets,
       { ids: trivialIndex ? Array.from(trivialIndex, (i) => testIds[i]!) : testIds, seed: pipeline.seed, role: 'trivial', signal: this.options.signal },

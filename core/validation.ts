@@ -73,13 +73,14 @@ function firstNonFinite(m: Matrix): number {
 }
 
 /** The checks every mapper relies on: same row count, at least one row, finite values. */
-export function checkFitInputs(X: Matrix, Y: Matrix, where: string): void {
+/** `Y` is the targets, or only their row count when they were checked finite as they were encoded (column blocks). */
+export function checkFitInputs(X: Matrix, Y: Matrix | { rows: number }, where: string): void {
   if (X.rows !== Y.rows) {
     throw new UserError(`fMRI has ${X.rows} rows but targets have ${Y.rows}: they must describe the same items`, where);
   }
   if (X.rows === 0) throw new UserError('no training rows', where);
   checkFinite(X, 'fMRI (X)', where);
-  checkFinite(Y, 'targets (Y)', where);
+  if ('data' in Y) checkFinite(Y, 'targets (Y)', where);
 }
 
 export function checkFinite(m: Matrix, what: string, where: string): void {

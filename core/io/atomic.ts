@@ -49,6 +49,17 @@ export async function writeDirAtomic(path: string, fill: (dir: string) => Promis
 }
 
 /**
+ * A fresh, empty temporary directory beside `path`, named as `writeDirAtomic` names its own (so that, left behind by
+ * an interrupted process, `findOrphans` recognises it); the caller removes it.
+ */
+export async function makeTemporaryDir(path: string): Promise<string> {
+  await ensureFolder(dirname(path));
+  const tmp = temporarySibling(path);
+  await mkdir(tmp);
+  return tmp;
+}
+
+/**
  * A temporary whose writer is certainly gone after this long: an atomic write lasts as long as writing its files
  * (seconds to minutes), never hours. It is the only test for writers on other hosts (a shared cache folder) and
  * for names from before hosts were recorded; it also covers a live pid that is a re-used one.

@@ -3,11 +3,14 @@
  * usual case) it is solved in dual (kernel) form (see kernel.ts): the fitted model is a kernel model that keeps
  * the standardised training inputs, one Cholesky factor of K + αI per alpha in use, and the centred training
  * targets — what prediction needs, never the p × t primal weights. With more rows than voxels it is solved in
- * primal form in float64 (primal.ts), and the model keeps the p × t weights.
+ * primal form in float64 (primal.ts), and the model keeps the p × t weights. `fitColumns` fits a target space
+ * too large to hold (column blocks streamed from disk) one block at a time on the same kernel and factors, writing
+ * each block's part of the model as it goes; a loaded model reads each group's targets only when it predicts.
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { FitContext, FittedMapper, Mapper } from '../../core/contracts.js';
+import type { ColumnBlocks, FitContext, FittedMapper, Mapper } from '../../core/contracts.js';
+import { wholeMatrix } from '../../core/column-blocks.js';
 import { UserError } from '../../core/errors.js';
 import { writeFileAtomic } from '../../core/io/atomic.js';
 import { readNpy, writeNpy } from '../../core/io/npy.js';
@@ -29,8 +32,8 @@ interface AlphaGroup {
   /** Target columns of this group; undefined when the group holds every target in order. */
   targets?: Int32Array;
   factor: Factor;
-  /** n × (targets in group), centred on the training mean when fitting an intercept. */
-  Yc: Matrix;
+  /** n × (targets in group), centred on the training mean when fitting an intercept; or the .npy file holding it. */
+  Yc: Matrix | string;
 }
 
 interface FittedState {
@@ -53,14 +56,99 @@ export class RidgeMapper implements Mapper {
   ) {}
 
   async fit(X: Matrix, Y: Matrix, context: FitContext): Promise<FittedMapper> {
+    this.checkRows(X.rows);
+    // More rows than voxels: the primal p × p system, in float64 (primal.ts says why).
+    return X.rows > X.cols ? this.fitPrimal(X, Y, context) : this.fitDual(X, Y, context);
+  }
+
+  /**
+   * The dual fit of `fit`, one column block at a time: each block's centred targets are written to `dir` as soon as
+   * they are made, so memory holds X, its kernel and factors, and one block. Every column's solution needs no other
+   * column, so this is `fit`'s model; a CV-chosen shared alpha scores every block before fitting any. The primal
+   * form keeps p × t weights, as large as the targets: it reads the blocks into one matrix.
+   */
+  async fitColumns(X: Matrix, Y: ColumnBlocks, context: FitContext, dir: string): Promise<void> {
+    this.checkRows(X.rows);
+    if (X.rows > X.cols) return (await this.fitPrimal(X, await wholeMatrix(Y), context)).save(dir);
+    const { options, services } = this;
+    const { linalg } = services;
+    const { xStats, Xs, K } = await kernelOf(linalg, X, this.preprocessing);
+    const full = options.alpha === undefined ? mirrored(K) : K;
+    const cv = (Yc: Matrix, onStep: () => void) =>
+      crossValidate({ linalg, K: full, Yc, alphas: options.alphas, folds: options.folds, fitIntercept: options.fitIntercept, signal: context.signal, onStep });
+
+    let fixed = options.alpha;
+    let summary: Record<string, unknown> = fixed === undefined ? {} : { alpha: fixed };
+    if (fixed === undefined && options.alphaPer === 'shared') {
+      const sums = new Float64Array(options.alphas.length);
+      const task = services.progress.task('ridge cross-validation', options.folds * options.alphas.length * Y.ranges.length);
+      for (let b = 0; b < Y.ranges.length; b++) {
+        const scores = await cv((await this.centred(await Y.read(b))).Yc, () => task.tick());
+        scores.forEach((s, a) => (sums[a]! += s.reduce((x, y) => x + y, 0)));
+      }
+      task.done();
+      const best = argmax(sums);
+      fixed = options.alphas[best]!;
+      summary = { alpha: fixed, cvR2: sums[best]! / Y.cols, cvR2ByAlpha: Array.from(sums, (s) => s / Y.cols) };
+    }
+
+    const writer = new ModelWriter(dir);
+    const yMean = new Float64Array(Y.cols);
+    const yStd = new Float64Array(Y.cols).fill(1);
+    const counts = new Float64Array(options.alphas.length);
+    let cvTotal = 0;
+    const task = fixed === undefined ? services.progress.task('ridge cross-validation', options.folds * options.alphas.length * Y.ranges.length) : undefined;
+    for (const [b, [start, end]] of Y.ranges.entries()) {
+      context.signal?.throwIfAborted();
+      const { Yc, mean, scale } = await this.centred(await Y.read(b));
+      yMean.set(mean, start);
+      yStd.set(scale, start);
+      const perTarget = fixed === undefined ? perTargetChoice(await cv(Yc, () => task!.tick())) : undefined;
+      const alphas = fixed === undefined ? options.alphas : [fixed];
+      for (let a = 0; a < alphas.length; a++) {
+        const local = perTarget ? indicesOf(perTarget.best, a) : Int32Array.from({ length: end - start }, (_, k) => k);
+        if (local.length === 0) continue;
+        counts[a]! += local.length;
+        const factor = await factorOf(linalg, X, this.preprocessing, alphas[a]!);
+        await writer.group({ alpha: alphas[a]!, factor, targets: local.map((k) => start + k), Yc: perTarget ? takeCols(Yc, local) : Yc });
+      }
+      if (perTarget) cvTotal += perTarget.total;
+    }
+    task?.done();
+    if (fixed === undefined) {
+      summary = { alphaPerTarget: Object.fromEntries(options.alphas.map((a, i) => [String(a), counts[i]!])), cvR2: cvTotal / Y.cols };
+    }
+    summary = { ...summary, ...this.dualSummary(writer.precisions()), columnBlocks: Y.ranges.length };
+    await writer.finish({ options, xStats, Xs, yMean, yStd, summary });
+  }
+
+  private checkRows(n: number): void {
     const { options } = this;
-    const n = X.rows;
     if (options.standardize && n < 2) throw new UserError(`standardize needs at least 2 training rows, got ${n}`, WHERE);
     if (options.alpha === undefined && n < options.folds) {
       throw new UserError(`folds=${options.folds} needs at least ${options.folds} training rows, got ${n}`, WHERE);
     }
-    // More rows than voxels: the primal p × p system, in float64 (primal.ts says why).
-    return n > X.cols ? this.fitPrimal(X, Y, context) : this.fitDual(X, Y, context);
+  }
+
+  private get preprocessing() {
+    return { standardize: this.options.standardize, fitIntercept: this.options.fitIntercept };
+  }
+
+  /** Y's statistics (ddof 0) and Y centred on its mean when fitting an intercept. */
+  private async centred(Y: Matrix): Promise<{ Yc: Matrix; mean: Float64Array; scale: Float64Array }> {
+    const { options, services } = this;
+    const stats = options.restandardizePredictions
+      ? columnStats(Y, 0, true)
+      : { mean: options.fitIntercept ? await columnMeans(services.linalg, Y) : new Float64Array(Y.cols), scale: new Float64Array(Y.cols).fill(1) };
+    // Rounded to float32 so that the mean subtracted from Y and the one added back to predictions are the same.
+    const mean = options.fitIntercept ? Float64Array.from(Float32Array.from(stats.mean)) : new Float64Array(Y.cols);
+    const Yc = options.fitIntercept ? await services.linalg.subtractRow(Y, Float32Array.from(mean)) : Y;
+    return { Yc, mean, scale: stats.scale };
+  }
+
+  private dualSummary(precisions: string[]): Record<string, unknown> {
+    const factors = [...new Set(precisions)].join('+');
+    return { form: 'dual', precision: `inputs and K = X·Xᵀ float32, Cholesky of K + αI ${factors}, solve ${factors}`, engine: this.services.linalg.engine };
   }
 
   /**
@@ -70,15 +158,9 @@ export class RidgeMapper implements Mapper {
   private async fitDual(X: Matrix, Y: Matrix, context: FitContext): Promise<FittedMapper> {
     const { options, services } = this;
     const { linalg } = services;
-    const pre = { standardize: options.standardize, fitIntercept: options.fitIntercept };
-    const yStats = options.restandardizePredictions
-      ? columnStats(Y, 0, true)
-      : { mean: options.fitIntercept ? await columnMeans(linalg, Y) : new Float64Array(Y.cols), scale: new Float64Array(Y.cols).fill(1) };
-    // Rounded to float32 so that the mean subtracted from Y and the one added back to predictions are the same.
-    const yMean = options.fitIntercept ? Float64Array.from(Float32Array.from(yStats.mean)) : new Float64Array(Y.cols);
-    const Yc = options.fitIntercept ? await linalg.subtractRow(Y, Float32Array.from(yMean)) : Y;
+    const { Yc, mean: yMean, scale: yStd } = await this.centred(Y);
     context.signal?.throwIfAborted();
-    const { xStats, Xs, K } = await kernelOf(linalg, X, pre);
+    const { xStats, Xs, K } = await kernelOf(linalg, X, this.preprocessing);
 
     const full = options.alpha === undefined ? mirrored(K) : K;
     const choice = await this.chooseAlphas(Yc.cols, (onStep) =>
@@ -91,18 +173,12 @@ export class RidgeMapper implements Mapper {
       const alpha = choice.alphas[a]!;
       const targets = choice.perTarget ? indicesOf(choice.perTarget, a) : undefined;
       if (targets && targets.length === 0) continue;
-      const factor = await factorOf(linalg, X, pre, alpha);
+      const factor = await factorOf(linalg, X, this.preprocessing, alpha);
       groups.push({ alpha, targets, factor, Yc: targets ? takeCols(Yc, targets) : Yc });
     }
-    const factors = [...new Set(groups.map((g) => g.factor.precision))].join('+');
-    const summary = {
-      ...choice.summary,
-      form: 'dual',
-      precision: `inputs and K = X·Xᵀ float32, Cholesky of K + αI ${factors}, solve ${factors}`,
-      engine: linalg.engine,
-    };
+    const summary = { ...choice.summary, ...this.dualSummary(groups.map((g) => g.factor.precision)) };
     services.log.debug(`ridge: ${JSON.stringify(summary)}`);
-    return new FittedRidge({ options, xStats, Xs, yMean, yStd: yStats.scale, groups, summary }, linalg);
+    return new FittedRidge({ options, xStats, Xs, yMean, yStd, groups, summary }, linalg);
   }
 
   private async fitPrimal(X: Matrix, Y: Matrix, context: FitContext): Promise<FittedMapper> {
@@ -142,17 +218,24 @@ export class RidgeMapper implements Mapper {
       const best = argmax(means);
       return { alphas: [alphas[best]!], perTarget: undefined, summary: { alpha: alphas[best]!, cvR2: means[best]!, cvR2ByAlpha: means } };
     }
-    const perTarget = new Int32Array(t);
-    let total = 0;
-    for (let j = 0; j < t; j++) {
-      const best = argmax(scores.map((s) => s[j]!));
-      perTarget[j] = best;
-      total += scores[best]![j]!;
-    }
+    const { best: perTarget, total } = perTargetChoice(scores);
     const counts: Record<string, number> = {};
     for (let a = 0; a < alphas.length; a++) counts[String(alphas[a])] = indicesOf(perTarget, a).length;
     return { alphas, perTarget, summary: { alphaPerTarget: counts, cvR2: total / t } };
   }
+}
+
+/** Each target's best alpha (index into the grid) by its CV score, and the sum of those best scores. */
+function perTargetChoice(scores: Float64Array[]): { best: Int32Array; total: number } {
+  const t = scores[0]?.length ?? 0;
+  const best = new Int32Array(t);
+  let total = 0;
+  for (let j = 0; j < t; j++) {
+    const a = argmax(scores.map((s) => s[j]!));
+    best[j] = a;
+    total += scores[a]![j]!;
+  }
+  return { best, total };
 }
 
 export class FittedRidge implements FittedMapper {
@@ -176,7 +259,7 @@ export class FittedRidge implements FittedMapper {
     for (const group of groups) {
       // (K + αI)⁻¹·K*ᵀ, shared by every model fitted on the same X and predicting the same rows.
       const W = await testSolve(this.linalg, X, Xs, xStats, group.factor);
-      const part = await this.linalg.gemm(W, group.Yc, { transA: true }); // m × t_g
+      const part = await this.linalg.gemm(W, await centredTargets(group, Xs.rows), { transA: true }); // m × t_g
       const cols = group.targets;
       if (!cols) {
         // One group holding every target in order: add the means in place, no scatter.
@@ -199,21 +282,65 @@ export class FittedRidge implements FittedMapper {
   }
 
   async save(dir: string): Promise<void> {
-    const { options, xStats, Xs, yMean, yStd, groups, summary } = this.state;
+    const writer = new ModelWriter(dir);
+    for (const group of this.state.groups) {
+      await writer.group({ alpha: group.alpha, factor: group.factor, targets: group.targets, Yc: await centredTargets(group, this.state.Xs.rows) });
+    }
+    await writer.finish(this.state);
+  }
+}
+
+/** A group's centred targets, read from its file when the model was loaded (one group in memory at a time). */
+async function centredTargets(group: AlphaGroup, n: number): Promise<Matrix> {
+  if (typeof group.Yc !== 'string') return group.Yc;
+  const cols = group.targets?.length;
+  const array = await readNpy(group.Yc);
+  if (array.shape.length !== 2 || array.shape[0] !== n || (cols !== undefined && array.shape[1] !== cols) || !(array.data instanceof Float32Array)) {
+    throw new UserError(`expected float32 centred targets of shape (${n}, ${cols ?? 't'}), found (${array.shape.join(', ')})`, group.Yc);
+  }
+  return { rows: n, cols: array.shape[1]!, data: array.data };
+}
+
+/**
+ * Writes a dual model group by group (`group`), then the shared arrays and ridge.json (`finish`): what `save` writes
+ * from memory and `fitColumns` writes block by block. One factor file per alpha, however many groups use it.
+ */
+class ModelWriter {
+  private readonly groups: SavedMeta['groups'] = [];
+  private readonly factors: Array<{ alpha: number; precision: Factor['precision'] }> = [];
+
+  constructor(private readonly dir: string) {}
+
+  async group(group: { alpha: number; factor: Factor; targets?: Int32Array; Yc: Matrix }): Promise<void> {
+    const { dir } = this;
+    let f = this.factors.findIndex((x) => x.alpha === group.alpha);
+    if (f < 0) {
+      f = this.factors.length;
+      const L = group.factor.precision === 'float32'
+        ? assembleFactor(group.factor.node, new Float32Array(0))
+        : assembleFactor(group.factor.node, new Float64Array(0));
+      await writeNpy(join(dir, `factor${f}.npy`), { shape: [L.rows, L.cols], data: L.data });
+      this.factors.push({ alpha: group.alpha, precision: group.factor.precision });
+    }
+    const g = this.groups.length;
+    await writeNpy(join(dir, `group${g}-targets-centered.npy`), { shape: [group.Yc.rows, group.Yc.cols], data: group.Yc.data });
+    if (group.targets) await writeNpy(join(dir, `group${g}-target-columns.npy`), { shape: [group.targets.length], data: group.targets });
+    this.groups.push({ alpha: group.alpha, precision: group.factor.precision, targets: group.Yc.cols, allTargets: !group.targets, factor: f });
+  }
+
+  precisions(): string[] {
+    return this.factors.map((f) => f.precision);
+  }
+
+  async finish(state: Omit<FittedState, 'groups'>): Promise<void> {
+    const { dir } = this;
+    const { options, xStats, Xs, yMean, yStd, summary } = state;
     await writeNpy(join(dir, 'x-mean.npy'), { shape: [xStats.mean.length], data: xStats.mean });
     await writeNpy(join(dir, 'x-scale.npy'), { shape: [xStats.scale.length], data: xStats.scale });
     await writeNpy(join(dir, 'x-train.npy'), { shape: [Xs.rows, Xs.cols], data: Xs.data });
     await writeNpy(join(dir, 'y-mean.npy'), { shape: [yMean.length], data: yMean });
     await writeNpy(join(dir, 'y-std.npy'), { shape: [yStd.length], data: yStd });
-    for (const [g, group] of groups.entries()) {
-      const L = group.factor.precision === 'float32'
-        ? assembleFactor(group.factor.node, new Float32Array(0))
-        : assembleFactor(group.factor.node, new Float64Array(0));
-      await writeNpy(join(dir, `group${g}-factor.npy`), { shape: [L.rows, L.cols], data: L.data });
-      await writeNpy(join(dir, `group${g}-targets-centered.npy`), { shape: [group.Yc.rows, group.Yc.cols], data: group.Yc.data });
-      if (group.targets) await writeNpy(join(dir, `group${g}-target-columns.npy`), { shape: [group.targets.length], data: group.targets });
-    }
-    const meta = {
+    const meta: SavedMeta = {
       format: MODEL_FORMAT,
       version: MODEL_FORMAT_VERSION,
       form: 'dual',
@@ -221,7 +348,7 @@ export class FittedRidge implements FittedMapper {
       voxels: Xs.cols,
       trainRows: Xs.rows,
       targets: yMean.length,
-      groups: groups.map((g) => ({ alpha: g.alpha, precision: g.factor.precision, targets: g.Yc.cols, allTargets: !g.targets })),
+      groups: this.groups,
       summary,
     };
     await writeFileAtomic(join(dir, 'ridge.json'), `${JSON.stringify(meta, null, 2)}\n`);
@@ -236,11 +363,12 @@ interface SavedMeta {
   voxels: number;
   trainRows: number;
   targets: number;
-  groups: Array<{ alpha: number; precision: 'float32' | 'float64'; targets: number; allTargets: boolean }>;
+  /** `factor`: index of the group's factor file `factor<i>.npy` (version 3; before, each group had `group<g>-factor.npy`). */
+  groups: Array<{ alpha: number; precision: 'float32' | 'float64'; targets: number; allTargets: boolean; factor?: number }>;
   summary: Record<string, unknown>;
 }
 
-/** Loads a model written by `FittedRidge.save`. */
+/** Loads a model written by `FittedRidge.save` or `RidgeMapper.fitColumns`; each group's targets are read when it predicts. */
 export async function loadFittedRidge(dir: string, services: PluginServices): Promise<FittedMapper> {
   const metaPath = join(dir, 'ridge.json');
   let meta: SavedMeta;
@@ -249,8 +377,8 @@ export async function loadFittedRidge(dir: string, services: PluginServices): Pr
   } catch (error) {
     throw new UserError(`cannot read the saved ridge model (${(error as Error).message})`, metaPath);
   }
-  if (meta.format !== MODEL_FORMAT || (meta.version !== 1 && meta.version !== MODEL_FORMAT_VERSION)) {
-    throw new UserError(`expected format ${MODEL_FORMAT} version 1 or ${MODEL_FORMAT_VERSION}, found ${meta.format} ${meta.version}`, metaPath);
+  if (meta.format !== MODEL_FORMAT || !(meta.version >= 1 && meta.version <= MODEL_FORMAT_VERSION)) {
+    throw new UserError(`expected format ${MODEL_FORMAT} version 1 to ${MODEL_FORMAT_VERSION}, found ${meta.format} ${meta.version}`, metaPath);
   }
   const { voxels: p, trainRows: n, targets: t } = meta;
   const load = async <T>(name: string, shape: number[], ctor: new (...args: never[]) => T): Promise<T> => {
@@ -271,15 +399,22 @@ export async function loadFittedRidge(dir: string, services: PluginServices): Pr
   const Xs = { rows: n, cols: p, data: await load('x-train.npy', [n, p], Float32Array) };
   const yMean = await load('y-mean.npy', [t], Float64Array);
   const yStd = await load('y-std.npy', [t], Float64Array);
+  const factors = new Map<string, Factor>();
+  const factorAt = async (name: string, precision: Factor['precision']): Promise<Factor> => {
+    let factor = factors.get(name);
+    if (!factor) {
+      factor = precision === 'float32'
+        ? { precision: 'float32', node: await splitFactor(services.linalg, { rows: n, cols: n, data: await load(name, [n, n], Float32Array) }) }
+        : { precision: 'float64', node: await splitFactor(services.linalg, { rows: n, cols: n, data: await load(name, [n, n], Float64Array) }) };
+      factors.set(name, factor);
+    }
+    return factor;
+  };
   const groups: AlphaGroup[] = [];
   for (const [g, info] of meta.groups.entries()) {
-    const Yc = { rows: n, cols: info.targets, data: await load(`group${g}-targets-centered.npy`, [n, info.targets], Float32Array) };
     const targets = info.allTargets ? undefined : await load(`group${g}-target-columns.npy`, [info.targets], Int32Array);
-    const name = `group${g}-factor.npy`;
-    const factor: Factor = info.precision === 'float32'
-      ? { precision: 'float32', node: await splitFactor(services.linalg, { rows: n, cols: n, data: await load(name, [n, n], Float32Array) }) }
-      : { precision: 'float64', node: await splitFactor(services.linalg, { rows: n, cols: n, data: await load(name, [n, n], Float64Array) }) };
-    groups.push({ alpha: info.alpha, targets, factor, Yc });
+    const factor = await factorAt(info.factor === undefined ? `group${g}-factor.npy` : `factor${info.factor}.npy`, info.precision);
+    groups.push({ alpha: info.alpha, targets, factor, Yc: join(dir, `group${g}-targets-centered.npy`) });
   }
   return new FittedRidge({ options: meta.options, xStats, Xs, yMean, yStd, groups, summary: meta.summary }, services.linalg);
 }

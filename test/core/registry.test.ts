@@ -93,7 +93,7 @@ describe('PluginRegistry', () => {
 
   it('refuses an incompatible API version', () => {
     const r = registry();
-    expect(() => r.add(mapperPlugin('future', 'x', '2.0'), 'test:future', false)).toThrow(/needs plugin API 2\.0, but this neurodecode provides 1\.1/);
+    expect(() => r.add(mapperPlugin('future', 'x', '2.0'), 'test:future', false)).toThrow(/needs plugin API 2\.0, but this neurodecode provides 1\.2/);
     expect(() => r.add(mapperPlugin('newer', 'y', '1.9'), 'test:newer', false)).toThrow(/needs plugin API 1\.9/);
   });
 

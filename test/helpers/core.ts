@@ -13,7 +13,14 @@ export interface TestCore extends Core {
 }
 
 export async function makeTestCore(
-  options: { cacheDir?: string | null; plugins?: string[]; modules?: PluginModule[]; models?: Record<string, string>; modelsDir?: string } = {},
+  options: {
+    cacheDir?: string | null;
+    plugins?: string[];
+    modules?: PluginModule[];
+    models?: Record<string, string>;
+    modelsDir?: string;
+    targetBlockColumns?: number;
+  } = {},
 ): Promise<TestCore> {
   const tmp = await mkdtemp(join(tmpdir(), 'nd-test-'));
   const warnings: string[] = [];
@@ -26,6 +33,7 @@ export async function makeTestCore(
       verbose: false,
       models: options.models,
       modelsDir: options.modelsDir,
+      ...(options.targetBlockColumns === undefined ? {} : { targetBlockColumns: options.targetBlockColumns }),
     },
     { logger },
   );

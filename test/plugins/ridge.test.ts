@@ -208,7 +208,7 @@ describe('fitted model', () => {
     const dir = await mkdtemp(join(tmpdir(), 'ridge-'));
     dirs.push(dir);
     await fitted.save(dir);
-    expect(JSON.parse(await readFile(join(dir, 'ridge.json'), 'utf8'))).toMatchObject({ format: 'neurodecode-ridge', version: 2, form });
+    expect(JSON.parse(await readFile(join(dir, 'ridge.json'), 'utf8'))).toMatchObject({ format: 'neurodecode-ridge', version: 3, form });
     const loaded = await loadFittedRidge(dir, services);
     expect(Array.from((await loaded.predict(Xtest)).data)).toEqual(Array.from((await fitted.predict(Xtest)).data));
     expect(loaded.summary).toEqual(fitted.summary);
