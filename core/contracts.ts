@@ -280,6 +280,8 @@ export interface MetricResult {
   interval?: { low: number; high: number; method: string };
   /** A few words qualifying this run of the metric, shown after its name: e.g. `150-way` for retrieval. */
   note?: string;
+  /** Why the value is undefined (NaN) on this run, shown in the table cell's place (API 1.2). */
+  problem?: string;
 }
 
 export interface Metric {

@@ -656,8 +656,8 @@ export class ExperimentRunner {
     const base = { pipeline, subject, target, metric, ...(result.note ? { note: result.note } : {}), direction, items: result.perItem.length };
     const trivialValue = Number.isFinite(trivial.value) ? trivial.value : null;
     if (undefinedItems > 0 || !Number.isFinite(result.value)) {
-      const problem = `undefined for ${undefinedItems} of ${result.perItem.length} items`;
-      this.say(pipeline, subject, `warning: ${metric} on ${target} is ${problem}; reported as n/a`);
+      const problem = result.problem ?? `undefined for ${undefinedItems} of ${result.perItem.length} items`;
+      this.say(pipeline, subject, `warning: ${metric} on ${target}: ${problem}; reported as n/a`);
       return { ...base, value: null, low: null, high: null, trivial: trivialValue, problem };
     }
     // A set-level metric brings its own interval, or none (then no bounds rather than a bootstrap of nothing).

@@ -60,8 +60,8 @@ class NWayMetric implements Metric {
     // n candidates need n distinct test images. With fewer, a smaller-way score would sit under the n-way column
     // with another chance level (1/items, not 1/n): n/a instead, every item undefined, the note saying why.
     if (n > pred.count) {
-      const note = `${n}-way needs ≥ ${n} test images, ${pred.count} here (option n ≤ ${pred.count} for a ${pred.count}-way score)`;
-      return { value: Number.NaN, perItem: new Float64Array(pred.count).fill(Number.NaN), note };
+      const problem = `${n}-way needs ≥ ${n} test images, ${pred.count} here (option n ≤ ${pred.count} for a ${pred.count}-way score)`;
+      return { value: Number.NaN, perItem: new Float64Array(pred.count).fill(Number.NaN), note: `${n}-way`, problem };
     }
     const extraction = { network: 'inception' as const, output: INCEPTION.output, convention };
     const truthFeatures = await this.opened.truths.features(truth, extraction, () => this.features(truth, convention, 'ground-truth images'));

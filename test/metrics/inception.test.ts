@@ -92,8 +92,8 @@ describe('inception and n-way metrics', () => {
     const core = await inceptionCore();
     const result = await new ExperimentRunner(core).run(spec([{ id: 'n-way', options: { n: 50 } }, { id: 'inception' }]));
     const row = result.rows.find((r) => r.metric === 'n-way')!;
-    expect(row).toMatchObject({ value: null, low: null, high: null, trivial: null, items: 12, problem: 'undefined for 12 of 12 items' });
-    expect(row.note).toBe('50-way needs ≥ 50 test images, 12 here (option n ≤ 12 for a 12-way score)');
+    expect(row).toMatchObject({ value: null, low: null, high: null, trivial: null, items: 12, note: '50-way' });
+    expect(row.problem).toBe('50-way needs ≥ 50 test images, 12 here (option n ≤ 12 for a 12-way score)');
     expect(result.outcomes[0]!.perItem['image/n-way']!.every(Number.isNaN)).toBe(true);
     expect(Number.isFinite(result.rows.find((r) => r.metric === 'inception')!.value)).toBe(true);
   });
