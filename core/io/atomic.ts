@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import { mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, open, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, basename } from 'node:path';
 import { ensureFolder } from './folders.js';
 
@@ -19,11 +19,21 @@ function temporarySibling(path: string): string {
   return join(dirname(path), `.${basename(path)}.${HOST}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
 }
 
-export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
+/** `data` as parts is written one after the other (a large array after its header, without joining them in memory). */
+export async function writeFileAtomic(path: string, data: string | Uint8Array | Uint8Array[]): Promise<void> {
   await ensureFolder(dirname(path));
   const tmp = temporarySibling(path);
   try {
-    await writeFile(tmp, data);
+    if (Array.isArray(data)) {
+      const handle = await open(tmp, 'w');
+      try {
+        for (const part of data) await handle.write(part);
+      } finally {
+        await handle.close();
+      }
+    } else {
+      await writeFile(tmp, data);
+    }
     await rename(tmp, path);
   } catch (error) {
     await rm(tmp, { force: true });

@@ -41,16 +41,24 @@ function descrOf(data: NumericArray): string {
   throw new TypeError('unsupported typed array for .npy');
 }
 
-function npyBytes(descr: string, shape: number[], body: Uint8Array): Uint8Array {
+/** The magic, version 1.0 and the header dict, padded so that the data starts at a multiple of 64 bytes. */
+function npyHeaderBytes(descr: string, shape: number[]): Uint8Array {
   const shapeText = shape.length === 1 ? `(${shape[0]},)` : `(${shape.join(', ')})`;
   let header = `{'descr': '${descr}', 'fortran_order': False, 'shape': ${shapeText}, }`;
   const unpadded = 10 + header.length + 1;
   header += ' '.repeat((64 - (unpadded % 64)) % 64) + '\n';
-  const out = new Uint8Array(10 + header.length + body.byteLength);
+  const out = new Uint8Array(10 + header.length);
   out.set([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0], 0);
   new DataView(out.buffer).setUint16(8, header.length, true);
   out.set(Buffer.from(header, 'latin1'), 10);
-  out.set(body, 10 + header.length);
+  return out;
+}
+
+function npyBytes(descr: string, shape: number[], body: Uint8Array): Uint8Array {
+  const header = npyHeaderBytes(descr, shape);
+  const out = new Uint8Array(header.length + body.byteLength);
+  out.set(header, 0);
+  out.set(body, header.length);
   return out;
 }
 
@@ -254,6 +262,16 @@ export function decodeNpyStrings(bytes: Uint8Array, source = '<buffer>'): NpyStr
 }
 
 export async function readNpy(path: string, options: { float32?: boolean } = {}): Promise<NpyArray> {
+  // A C-order numeric array is read straight into its own aligned buffer (one copy of gigabytes, not two).
+  const file = await openNpy(path);
+  try {
+    const numeric = file.dtype.kind !== 'U' && file.dtype.kind !== 'S';
+    if (numeric && file.shape.length > 0 && !(file.fortranOrder && file.shape.length > 1)) {
+      return { shape: file.shape, data: await file.readRows(0, file.rows, options) };
+    }
+  } finally {
+    await file.close();
+  }
   return decodeNpy(new Uint8Array(await readFile(path)), path, options);
 }
 
@@ -262,7 +280,8 @@ export async function readNpyStrings(path: string): Promise<NpyStringArray> {
 }
 
 export async function writeNpy(path: string, array: NpyArray): Promise<void> {
-  await writeFileAtomic(path, encodeNpy(array));
+  const { data } = array;
+  await writeFileAtomic(path, [npyHeaderBytes(descrOf(data), array.shape), new Uint8Array(data.buffer, data.byteOffset, data.byteLength)]);
 }
 
 // ---------------------------------------------------------------------------------------------------------------
