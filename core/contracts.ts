@@ -176,11 +176,13 @@ export interface Mapper {
   /**
    * Optional (API 1.2), for mappers that can fit target columns a block at a time (ridge: every column's solution
    * shares X's kernel and factor and needs no other column): fits `Y` block by block and writes the fitted model into
-   * `dir` (empty, existing) exactly as `save` would, so that the factory's `load` reads it back; the model must be
-   * the one `fit` would give on the whole matrix. The runner calls it for target spaces wider than one block
-   * (config `targetBlockColumns`); mappers without it get whole matrices.
+   * `out.dir` (empty, existing) exactly as `save` would, so that the factory's `load` reads it back; the model must
+   * be the one `fit` would give on the whole matrix. With `out.predict` (the test fMRI), it also returns the
+   * predictions of those rows, made block by block while each block is in memory (what the saved model would
+   * predict), so that the model's gigabytes are not read back to predict. The runner calls it for target spaces
+   * wider than one block (config `targetBlockColumns`); mappers without it get whole matrices.
    */
-  fitColumns?(X: Matrix, Y: ColumnBlocks, context: FitContext, dir: string): Promise<void>;
+  fitColumns?(X: Matrix, Y: ColumnBlocks, context: FitContext, out: { dir: string; predict?: Matrix }): Promise<Matrix | undefined>;
 }
 
 export interface MapperFactory extends Factory<Mapper> {

@@ -509,21 +509,24 @@ export class ExperimentRunner {
       const { instance } = await registry.create('mapper', ref.id, options);
       const context = { seed: pipeline.seed, signal: this.options.signal, atlas: data.atlas };
       const fitting = () => say(`fitting ${ref.id} → ${space.name} (${X.rows} × ${X.cols} → ${Y.cols})`);
-      const fit = Y.ranges.length > 1 && instance.fitColumns
+      const blockwise = Y.ranges.length > 1 && instance.fitColumns !== undefined;
+      // The block width is part of the keys: blocks may round differently from one whole fit.
+      const key = blockwise ? { ...description, columnBlocks: this.blockColumns } : description;
+      let madeWhileFitting: Matrix | undefined;
+      const fit = blockwise
         ? await cache.getOrFill<FittedMapper>(
             'mappers',
-            // The block width is part of the key: blocks may round differently from one whole fit.
-            { ...description, columnBlocks: this.blockColumns },
+            key,
             { read: (dir) => factory.load(dir, services) },
             async (dir) => {
               fitting();
               say(`${space.name}: ${Y.ranges.length} column blocks of ${this.blockColumns} streamed from disk`);
-              await (instance as Required<Mapper>).fitColumns(X, Y, context, dir);
+              madeWhileFitting = await (instance as Required<Mapper>).fitColumns(X, Y, context, { dir, predict: data.test.fmri });
             },
           )
         : await cache.getOrBuild<FittedMapper>(
             'mappers',
-            description,
+            key,
             { read: (dir) => factory.load(dir, services), write: (dir, fitted) => fitted.save(dir) },
             async () => {
               fitting();
@@ -532,9 +535,9 @@ export class ExperimentRunner {
           );
       const prediction = await cache.getOrBuild<Matrix>(
         'predictions',
-        { ...description, stage: 'predict-test' },
+        { ...key, stage: 'predict-test' },
         { read: (dir) => readMatrix(join(dir, 'prediction.npy')), write: (dir, m) => writeMatrix(join(dir, 'prediction.npy'), m) },
-        () => fit.value.predict(data.test.fmri),
+        async () => madeWhileFitting ?? fit.value.predict(data.test.fmri),
       );
       checkFinite(prediction.value, `predictions of mapper '${ref.id}' for ${space.name}`, where);
       predicted[space.name] = prediction.value;

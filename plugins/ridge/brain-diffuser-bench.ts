@@ -3,9 +3,9 @@
  * one X (8,859 × 15,724, 982 test rows) → VDVAE 91,168 (α 50,000), CLIP-text 59,136 (α 100,000) and CLIP-vision
  * 197,376 (α 60,000) targets, fit + predict, by the path the runner takes for target spaces wider than a block: the
  * targets are column-block files on disk (the 7 GB of CLIP-vision targets are never whole in memory), `fitColumns`
- * fits them a block at a time on the one kernel and the factor of its alpha (shared-kernel.ts) and writes the model
- * to disk as it goes, and the loaded model predicts the test rows reading one group of targets at a time. Timed:
- * fitColumns, load and predict, disk included (not the making of synthetic targets and their files). Checked: a few
+ * fits them a block at a time on the one kernel and the factor of its alpha (shared-kernel.ts), writing the model to
+ * disk and multiplying each block into the test predictions as it goes. Timed: fitColumns, disk included (not the
+ * making of synthetic targets and their files). Checked: a few
  * columns of each space against a float64 solve. Peak memory: the process's maximum resident set, read before the
  * float64 check (which needs its own gigabytes). Needs ≈ 15 GB of temporary disk (CLIP-vision's targets and model).
  *
@@ -77,7 +77,7 @@ export async function benchBrainDiffuserRidge(options: StageBenchOptions = {}): 
   const blockColumns = options.blockColumns ?? 8192;
   const { rng, counting, services, Xtrain, Xtest, trainFactors, rank } = await syntheticRidgeData(n, p, m, options.seed ?? 0, options.linalg);
 
-  const { loadFittedRidge, RidgeMapper } = await import('./ridge.js');
+  const { RidgeMapper } = await import('./ridge.js');
   counting.reset();
   let seconds = 0;
   let makingFlops = 0;
@@ -98,8 +98,8 @@ export async function benchBrainDiffuserRidge(options: StageBenchOptions = {}): 
       const started = performance.now();
       const model = join(dir, 'model');
       await mkdir(model);
-      await mapper.fitColumns(Xtrain, targets, { seed: 0 }, model);
-      const predicted = await (await loadFittedRidge(model, services)).predict(Xtest);
+      // As the runner does: the model is written to disk and the test rows predicted while each block is in memory.
+      const predicted = (await mapper.fitColumns(Xtrain, targets, { seed: 0 }, { dir: model, predict: Xtest }))!;
       const spaceSeconds = (performance.now() - started) / 1000;
       seconds += spaceSeconds;
       rows.push({ ...space, seconds: spaceSeconds, blocks: targets.ranges.length, maxRelativeDifference: NaN });

@@ -62,14 +62,19 @@ export class RidgeMapper implements Mapper {
   }
 
   /**
-   * The dual fit of `fit`, one column block at a time: each block's centred targets are written to `dir` as soon as
-   * they are made, so memory holds X, its kernel and factors, and one block. Every column's solution needs no other
-   * column, so this is `fit`'s model; a CV-chosen shared alpha scores every block before fitting any. The primal
-   * form keeps p × t weights, as large as the targets: it reads the blocks into one matrix.
+   * The dual fit of `fit`, one column block at a time: each block's centred targets are written to `out.dir` as soon
+   * as they are made (and, with `out.predict`, multiplied into those rows' predictions), so memory holds X, its kernel
+   * and factors, and one block. Every column's solution needs no other column, so this is `fit`'s model; a CV-chosen
+   * shared alpha scores every block before fitting any. The primal form keeps p × t weights, as large as the targets:
+   * it reads the blocks into one matrix.
    */
-  async fitColumns(X: Matrix, Y: ColumnBlocks, context: FitContext, dir: string): Promise<void> {
+  async fitColumns(X: Matrix, Y: ColumnBlocks, context: FitContext, out: { dir: string; predict?: Matrix }): Promise<Matrix | undefined> {
     this.checkRows(X.rows);
-    if (X.rows > X.cols) return (await this.fitPrimal(X, await wholeMatrix(Y), context)).save(dir);
+    if (X.rows > X.cols) {
+      const fitted = await this.fitPrimal(X, await wholeMatrix(Y), context);
+      await fitted.save(out.dir);
+      return out.predict && fitted.predict(out.predict);
+    }
     const { options, services } = this;
     const { linalg } = services;
     const { xStats, Xs, K } = await kernelOf(linalg, X, this.preprocessing);
@@ -92,8 +97,9 @@ export class RidgeMapper implements Mapper {
       summary = { alpha: fixed, cvR2: sums[best]! / Y.cols, cvR2ByAlpha: Array.from(sums, (s) => s / Y.cols) };
     }
 
-    const writer = new ModelWriter(dir);
-    const yMean = new Float64Array(Y.cols);
+    const writer = new ModelWriter(out.dir);
+    const predicted = out.predict && new Prediction(out.predict, Xs, xStats, new Float64Array(Y.cols), linalg);
+    const yMean = predicted ? predicted.yMean : new Float64Array(Y.cols);
     const yStd = new Float64Array(Y.cols).fill(1);
     const counts = new Float64Array(options.alphas.length);
     let cvTotal = 0;
@@ -109,8 +115,9 @@ export class RidgeMapper implements Mapper {
         const local = perTarget ? indicesOf(perTarget.best, a) : Int32Array.from({ length: end - start }, (_, k) => k);
         if (local.length === 0) continue;
         counts[a]! += local.length;
-        const factor = await factorOf(linalg, X, this.preprocessing, alphas[a]!);
-        await writer.group({ alpha: alphas[a]!, factor, targets: local.map((k) => start + k), Yc: perTarget ? takeCols(Yc, local) : Yc });
+        const group = { alpha: alphas[a]!, factor: await factorOf(linalg, X, this.preprocessing, alphas[a]!), targets: local.map((k) => start + k), Yc: perTarget ? takeCols(Yc, local) : Yc };
+        await writer.group(group);
+        await predicted?.add(group);
       }
       if (perTarget) cvTotal += perTarget.total;
     }
@@ -120,6 +127,7 @@ export class RidgeMapper implements Mapper {
     }
     summary = { ...summary, ...this.dualSummary(writer.precisions()), columnBlocks: Y.ranges.length };
     await writer.finish({ options, xStats, Xs, yMean, yStd, summary });
+    return predicted?.finish(options.restandardizePredictions ? yStd : undefined);
   }
 
   private checkRows(n: number): void {
@@ -249,36 +257,13 @@ export class FittedRidge implements FittedMapper {
   }
 
   async predict(X: Matrix): Promise<Matrix> {
-    const { Xs, xStats, yMean, groups, options } = this.state;
+    const { Xs, xStats, yMean, yStd, groups, options } = this.state;
     if (X.cols !== Xs.cols) {
       throw new UserError(`the model was fitted on ${Xs.cols} voxels, but X has ${X.cols} columns`, WHERE);
     }
-    const m = X.rows;
-    const t = yMean.length;
-    let out: Float32Array = new Float32Array(0);
-    for (const group of groups) {
-      // (K + αI)⁻¹·K*ᵀ, shared by every model fitted on the same X and predicting the same rows.
-      const W = await testSolve(this.linalg, X, Xs, xStats, group.factor);
-      const part = await this.linalg.gemm(W, await centredTargets(group, Xs.rows), { transA: true }); // m × t_g
-      const cols = group.targets;
-      if (!cols) {
-        // One group holding every target in order: add the means in place, no scatter.
-        for (let i = 0; i < m; i++) for (let j = 0; j < t; j++) part.data[i * t + j]! += yMean[j]!;
-        out = part.data;
-        continue;
-      }
-      if (out.length === 0) out = new Float32Array(m * t);
-      const tg = cols.length;
-      for (let i = 0; i < m; i++) {
-        for (let k = 0; k < tg; k++) {
-          const j = cols[k]!;
-          out[i * t + j] = part.data[i * tg + k]! + yMean[j]!;
-        }
-      }
-    }
-    const predicted = { rows: m, cols: t, data: out };
-    if (options.restandardizePredictions) restandardize(predicted, this.state.yMean, this.state.yStd);
-    return predicted;
+    const predicted = new Prediction(X, Xs, xStats, yMean, this.linalg);
+    for (const group of groups) await predicted.add({ ...group, Yc: await centredTargets(group, Xs.rows) });
+    return predicted.finish(options.restandardizePredictions ? yStd : undefined);
   }
 
   async save(dir: string): Promise<void> {
@@ -287,6 +272,53 @@ export class FittedRidge implements FittedMapper {
       await writer.group({ alpha: group.alpha, factor: group.factor, targets: group.targets, Yc: await centredTargets(group, this.state.Xs.rows) });
     }
     await writer.finish(this.state);
+  }
+}
+
+/**
+ * Predictions of rows X built group by group: each group's (K + αI)⁻¹·K*ᵀ (shared by every model fitted on the same
+ * X and predicting the same rows) times its centred targets, plus the training means. `yMean` may still be filled
+ * while groups are added (fitColumns adds each block's means before its groups).
+ */
+class Prediction {
+  private out: Float32Array = new Float32Array(0);
+
+  constructor(
+    private readonly X: Matrix,
+    private readonly Xs: Matrix,
+    private readonly xStats: ColumnStats,
+    readonly yMean: Float64Array,
+    private readonly linalg: Linalg,
+  ) {}
+
+  async add(group: { factor: Factor; targets?: Int32Array; Yc: Matrix }): Promise<void> {
+    const m = this.X.rows;
+    const t = this.yMean.length;
+    const { yMean } = this;
+    const W = await testSolve(this.linalg, this.X, this.Xs, this.xStats, group.factor);
+    const part = await this.linalg.gemm(W, group.Yc, { transA: true }); // m × t_g
+    const cols = group.targets;
+    if (!cols) {
+      // One group holding every target in order: add the means in place, no scatter.
+      for (let i = 0; i < m; i++) for (let j = 0; j < t; j++) part.data[i * t + j]! += yMean[j]!;
+      this.out = part.data;
+      return;
+    }
+    if (this.out.length === 0) this.out = new Float32Array(m * t);
+    const tg = cols.length;
+    for (let i = 0; i < m; i++) {
+      for (let k = 0; k < tg; k++) {
+        const j = cols[k]!;
+        this.out[i * t + j] = part.data[i * tg + k]! + yMean[j]!;
+      }
+    }
+  }
+
+  /** With `yStd`: Brain-Diffuser's re-standardisation over these rows (kernel.ts). */
+  finish(yStd?: Float64Array): Matrix {
+    const predicted = { rows: this.X.rows, cols: this.yMean.length, data: this.out };
+    if (yStd) restandardize(predicted, this.yMean, yStd);
+    return predicted;
   }
 }
 

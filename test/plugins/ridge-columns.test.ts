@@ -100,10 +100,12 @@ describe('ridge fitColumns', () => {
     const options = { ...defaults, ...extra };
     const whole = await new RidgeMapper(options, services).fit(X, Y, { seed: 0 });
     const dir = await freshDir();
-    await new RidgeMapper(options, services).fitColumns(X, await onDisk(Y, 8), { seed: 0 }, dir);
+    const whileFitting = await new RidgeMapper(options, services).fitColumns(X, await onDisk(Y, 8), { seed: 0 }, { dir, predict: Xtest });
     const loaded = await loadFittedRidge(dir, services);
     const expected = (await whole.predict(Xtest)).data;
     expect(maxRelative((await loaded.predict(Xtest)).data, expected)).toBeLessThan(1e-6);
+    // The predictions made while fitting are the saved model's.
+    expect(Array.from(whileFitting!.data)).toEqual(Array.from((await loaded.predict(Xtest)).data));
     const { columnBlocks, cvR2, cvR2ByAlpha, ...rest } = loaded.summary as Record<string, unknown>;
     const { cvR2: wholeR2, cvR2ByAlpha: wholeByAlpha, ...wholeRest } = whole.summary as Record<string, unknown>;
     expect(columnBlocks).toBe(5);
@@ -119,10 +121,11 @@ describe('ridge fitColumns', () => {
   it('with more rows than voxels reads the blocks whole and fits the primal form', async () => {
     const { X, Y, Xtest } = problem(70, 12, 19, 5, 3);
     const dir = await freshDir();
-    await new RidgeMapper({ ...defaults, alpha: 3 }, services).fitColumns(X, await onDisk(Y, 6), { seed: 0 }, dir);
+    const whileFitting = await new RidgeMapper({ ...defaults, alpha: 3 }, services).fitColumns(X, await onDisk(Y, 6), { seed: 0 }, { dir, predict: Xtest });
     const whole = await new RidgeMapper({ ...defaults, alpha: 3 }, services).fit(X, Y, { seed: 0 });
     expect(JSON.parse(await readFile(join(dir, 'ridge.json'), 'utf8'))).toMatchObject({ form: 'primal' });
     expect(Array.from((await (await loadFittedRidge(dir, services)).predict(Xtest)).data)).toEqual(Array.from((await whole.predict(Xtest)).data));
+    expect(Array.from(whileFitting!.data)).toEqual(Array.from((await whole.predict(Xtest)).data));
   });
 });
 
