@@ -108,7 +108,7 @@ async function checkGraph(store: ModelStore, role: string, graph: ModelGraph): P
   const testInputs: Record<string, number[]> = {};
   for (const meta of session.inputMetadata) {
     if (!meta.isTensor) throw new UserError(`input '${meta.name}' is not a tensor: models check cannot feed it`, graph.file);
-    const dims = testDims(meta, declared.get(meta.name));
+    const dims = graph.testDims?.[meta.name] ?? testDims(meta, declared.get(meta.name));
     testInputs[meta.name] = dims;
     feeds[meta.name] = testTensor(ort, meta.type, dims, graph.file);
   }
@@ -119,7 +119,7 @@ async function checkGraph(store: ModelStore, role: string, graph: ModelGraph): P
   } catch (error) {
     const shapes = Object.entries(testInputs).map(([n, d]) => `${n} [${d.join(', ')}]`).join(', ');
     const reason = (error instanceof Error ? error.message : String(error)).split('\n')[0];
-    throw new UserError(`the test inference failed on inputs ${shapes}: ${reason} (model.json's testDims can set the test input sizes)`, graph.file);
+    throw new UserError(`the test inference failed on inputs ${shapes}: ${reason} (model.json's testDims, or a CLIP config.json's vision_config.image_size, sets the test input sizes)`, graph.file);
   }
   const seconds = (performance.now() - started) / 1000;
   const testOutputs: Record<string, number[]> = {};

@@ -3,7 +3,7 @@
  * (transformers.js CLIP, diffusers/optimum Stable Diffusion) or a neurodecode folder (`model.json` + `*.onnx`).
  */
 import { existsSync } from 'node:fs';
-import { readdir, stat } from 'node:fs/promises';
+import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { OnnxSignature } from '../compute/onnx.js';
 import { UserError } from '../errors.js';
@@ -18,6 +18,8 @@ export interface ModelGraph {
   signature?: OnnxSignature;
   /** The manifest entry, with its test input sizes, when there is one. */
   declared?: ManifestGraph;
+  /** Sizes for `models check`'s test input by input name, from the layout's own config (e.g. CLIP's image_size). */
+  testDims?: Record<string, number[]>;
 }
 
 export interface ModelFolder {
@@ -80,7 +82,23 @@ async function transformersJsFolder(name: string, dir: string): Promise<ModelFol
     files[role] = join(dir, file);
   }
   if (existsSync(join(dir, 'tokenizer_config.json'))) files.tokenizerConfig = join(dir, 'tokenizer_config.json');
+  // A vision graph exported with symbolic height and width still needs its trained size (position embeddings).
+  const vision = await visionConfig(files.config!);
+  if (graphs.vision && vision) graphs.vision.testDims = { pixel_values: [1, vision.channels, vision.size, vision.size] };
   return { name, dir, layout: 'transformers-js', graphs, files, notes };
+}
+
+/** CLIP config.json's `vision_config` image size and channels (num_channels defaults to 3), when it gives them. */
+async function visionConfig(path: string): Promise<{ size: number; channels: number } | undefined> {
+  let config: { vision_config?: { image_size?: unknown; num_channels?: unknown } };
+  try {
+    config = JSON.parse(await readFile(path, 'utf8')) as typeof config;
+  } catch {
+    return undefined; // the CLIP plugins that read it report a broken config.json themselves
+  }
+  const size = config.vision_config?.image_size;
+  const channels = config.vision_config?.num_channels ?? 3;
+  return Number.isInteger(size) && Number.isInteger(channels) ? { size: size as number, channels: channels as number } : undefined;
 }
 
 /** The diffusers script and optimum write the same folders; `vae_encoder` is optional (only img2img needs it). */

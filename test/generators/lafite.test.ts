@@ -4,7 +4,7 @@
  * (a re-ordered generation gives the same images), resume after an interruption, and bad input.
  */
 import { createHash } from 'node:crypto';
-import { rm } from 'node:fs/promises';
+import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { FittedGenerator, Generation, StimulusBatch } from '../../core/contracts.js';
@@ -123,6 +123,19 @@ describe('lafite generator graph (export.py on the tiny random model) against th
     const { core, model } = await setup({ cacheDir: null });
     const check = await checkModel(models(core), model);
     expect(check.graphs.map((g) => [g.role, g.testOutputs])).toEqual([['generator', { image: [1, 3, 16, 16] }]]);
+  }, 60_000);
+
+  it("the CLIP folder's `models check` feeds config.json's vision image_size (its pixel dims are symbolic; a real ViT's position embeddings fix them)", async () => {
+    const { core, clipModel } = await setup({ cacheDir: null });
+    const check = await checkModel(models(core), clipModel);
+    const vision = check.graphs.find((g) => g.role === 'vision')!;
+    expect(vision.inputs[0]!.dims).toEqual(['batch_size', 'num_channels', 'height', 'width']);
+    expect(vision.testInputs).toEqual({ pixel_values: [1, 3, 224, 224] });
+    expect(vision.testOutputs).toEqual({ image_embeds: [1, 512] });
+    // Without vision_config, the generic guess (batch 1, other symbolic sizes 8) fails, saying what sets the sizes.
+    const bare = await writeTinyClipB32(await scratch.dir());
+    await writeFile(join(bare, 'config.json'), JSON.stringify({ model_type: 'clip', projection_dim: 512 }));
+    await expect(checkModel(models(core), bare)).rejects.toThrow(/inputs pixel_values \[1, 8, 8, 8\]: .*vision_config\.image_size/);
   }, 60_000);
 
   it('ψ: at 0 every z gives the same image (w = w_avg); between, the image moves from it', async () => {
