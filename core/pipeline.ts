@@ -13,12 +13,19 @@ export interface PluginRef {
   baseDir?: string;
   /** The metric set (core/metric-sets.ts) a metric came from, for messages. */
   set?: string;
+  /**
+   * Mappers only: the atlas ROIs whose voxels the mapper sees (their union); a list for every dataset, or a list per
+   * dataset id, since datasets name their ROIs differently (core/mapper-rois.ts).
+   */
+  rois?: MapperRois;
 }
+
+export type MapperRois = string[] | Record<string, string[]>;
 
 export interface PipelineSpec {
   name: string;
   dataset: PluginRef;
-  /** Subjects to run; empty means the dataset's first subject. */
+  /** Subjects to run; empty means the dataset's first subject, `["all"]` every usable subject. */
   subjects: string[];
   generator: PluginRef;
   /** One mapper per target space of the generator; the key `*` applies to every space not named. */
@@ -32,6 +39,8 @@ export interface PipelineSpec {
   trivialItems: number | 'all' | 'auto';
   /** Where it was defined (`p.json`, `e.json pipelines[1]`), for errors found after parsing. */
   source?: string;
+  /** A preset's pipeline: its name in the preset file, which its published values are keyed on (cli/presets.ts). */
+  method?: string;
 }
 
 export interface ExperimentSpec {
@@ -51,6 +60,22 @@ const pluginRef = {
   ],
 };
 
+const roiList = { type: 'array', items: { type: 'string', minLength: 1 }, minItems: 1, uniqueItems: true };
+
+/** A mapper may also restrict its input to atlas ROIs: `{ "id": "ridge", "rois": ["early"] }`. */
+const mapperRef = {
+  anyOf: [
+    pluginRef.anyOf[0],
+    {
+      ...pluginRef.anyOf[1],
+      properties: {
+        ...pluginRef.anyOf[1]!.properties,
+        rois: { anyOf: [roiList, { type: 'object', minProperties: 1, additionalProperties: roiList }] },
+      },
+    },
+  ],
+};
+
 /** Seeds drive 32-bit generators: a larger one would be silently taken modulo 2³². */
 export const MAX_SEED = 2 ** 32 - 1;
 
@@ -63,7 +88,7 @@ export const pipelineSchema = {
     dataset: pluginRef,
     subjects: { type: 'array', items: { type: 'string' }, default: [] },
     generator: pluginRef,
-    mappers: { type: 'object', minProperties: 1, additionalProperties: pluginRef },
+    mappers: { type: 'object', minProperties: 1, additionalProperties: mapperRef },
     metrics: { type: 'array', items: pluginRef, minItems: 1 },
     seed: { type: 'integer', minimum: 0, maximum: MAX_SEED, default: 0 },
     trivialItems: { anyOf: [{ type: 'integer', minimum: 1 }, { enum: ['all', 'auto'] }], default: 'auto' },
@@ -83,7 +108,7 @@ const experimentSchema = {
   },
 };
 
-type RawRef = string | { id: string; options?: Record<string, unknown> };
+type RawRef = string | { id: string; options?: Record<string, unknown>; rois?: MapperRois };
 interface RawPipeline {
   name?: string;
   dataset: RawRef;
@@ -96,7 +121,8 @@ interface RawPipeline {
 }
 
 function ref(raw: RawRef, baseDir?: string): PluginRef {
-  const plain = typeof raw === 'string' ? { id: raw, options: {} } : { id: raw.id, options: raw.options ?? {} };
+  const plain: PluginRef = typeof raw === 'string' ? { id: raw, options: {} } : { id: raw.id, options: raw.options ?? {} };
+  if (typeof raw !== 'string' && raw.rois !== undefined) plain.rois = raw.rois;
   return baseDir === undefined ? plain : { ...plain, baseDir };
 }
 

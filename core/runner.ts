@@ -28,6 +28,7 @@ import { pairedComparisons, type PairedComparisonRow } from './comparisons.js';
 import { cacheProducer, readMatrix, writeMatrix } from './cache.js';
 import type { Core } from './core.js';
 import { UserError } from './errors.js';
+import { checkMapperRois, selectRois, takeColumns } from './mapper-rois.js';
 import { checkMapperSpaces, DEFAULT_TRIVIAL_ITEMS, type ExperimentSpec, type PipelineSpec, type PluginRef } from './pipeline.js';
 import { dropUnusableVoxels, PREPROCESSING_ID, type DroppedRows } from './preprocess.js';
 import type { Provenance } from './registry.js';
@@ -276,7 +277,7 @@ export class ExperimentRunner {
     const absolute = (kind: PluginKind, ref: PluginRef): PluginRef =>
       ref.baseDir === undefined
         ? ref
-        : { id: ref.id, options: registry.resolvePaths(kind, ref.id, ref.options, ref.baseDir), ...(ref.set ? { set: ref.set } : {}) };
+        : { id: ref.id, options: registry.resolvePaths(kind, ref.id, ref.options, ref.baseDir), ...(ref.set ? { set: ref.set } : {}), ...(ref.rois ? { rois: ref.rois } : {}) };
     return {
       ...spec,
       pipelines: spec.pipelines.map((p) => ({
@@ -299,7 +300,8 @@ export class ExperimentRunner {
     for (const pipeline of spec.pipelines) {
       const { dataset } = await this.dataset(pipeline.dataset);
       const info = await dataset.describe();
-      const subjects = pipeline.subjects.length > 0 ? pipeline.subjects : info.subjects.slice(0, 1);
+      // `all` (--subject all, presets): every usable subject of the dataset.
+      const subjects = pipeline.subjects.includes('all') ? info.subjects : pipeline.subjects.length > 0 ? pipeline.subjects : info.subjects.slice(0, 1);
       if (subjects.length === 0) throw new UserError(`dataset '${pipeline.dataset.id}' has no usable subject: ${whyNoSubject(info)}`, pipeline.name);
       for (const subject of subjects) {
         const why = info.unusable?.[subject];
@@ -463,6 +465,7 @@ export class ExperimentRunner {
     if (!this.subjects.has(subjectKey(pipeline.dataset, subject))) say(`loading ${pipeline.dataset.id} data`);
     const prepared = await this.prepareSubject(pipeline.dataset, subject);
     const { data } = prepared;
+    checkMapperRois(pipeline, data.atlas);
     if (!this.generators.has(generatorKey(pipeline, subject))) {
       say(`fitting generator ${pipeline.generator.id} on ${data.train.fmri.rows} training images`);
     }
@@ -481,10 +484,14 @@ export class ExperimentRunner {
     }
 
     for (const space of spaces) {
-      const ref = pipeline.mappers[space.name] ?? pipeline.mappers['*'];
+      const mapperKey = Object.hasOwn(pipeline.mappers, space.name) ? space.name : '*';
+      const ref = pipeline.mappers[mapperKey];
       if (!ref) throw new Error(`internal: no mapper for '${space.name}' after checkMapperSpaces`);
       const t0 = performance.now();
-      const X = data.train.fmri;
+      // A ROI restriction: the mapper is fitted and predicts on those columns only, with the atlas re-indexed to them.
+      const rois = selectRois(pipeline, mapperKey, data.atlas);
+      const X = rois ? takeColumns(data.train.fmri, rois.columns) : data.train.fmri;
+      const testX = rois ? takeColumns(data.test.fmri, rois.columns) : data.test.fmri;
       const Y = generator.trainTargets[space.name];
       if (!Y) throw new Error(`internal: generator '${pipeline.generator.id}' did not encode space '${space.name}'`);
       const fitWhere = `${where}, mapper '${ref.id}' → ${space.name}`;
@@ -503,11 +510,12 @@ export class ExperimentRunner {
         mapper: { id: ref.id, options, version: mapperProvenance.version, plugin: mapperProvenance.plugin, code: mapperProvenance.code },
         seed: pipeline.seed,
         package: PACKAGE_VERSION,
+        ...(rois ? { rois: rois.rois } : {}),
       };
       const services = this.core.container.get<PluginServices>(TOKENS.Services);
       const cache = this.core.cache.forProducer(cacheProducer(mapperProvenance));
       const { instance } = await registry.create('mapper', ref.id, options);
-      const context = { seed: pipeline.seed, signal: this.options.signal, atlas: data.atlas };
+      const context = { seed: pipeline.seed, signal: this.options.signal, atlas: rois ? rois.atlas : data.atlas };
       const fitting = () => say(`fitting ${ref.id} → ${space.name} (${X.rows} × ${X.cols} → ${Y.cols})`);
       const blockwise = Y.ranges.length > 1 && instance.fitColumns !== undefined;
       // The block width is part of the keys: blocks may round differently from one whole fit.
@@ -521,7 +529,7 @@ export class ExperimentRunner {
             async (dir) => {
               fitting();
               say(`${space.name}: ${Y.ranges.length} column blocks of ${this.blockColumns} streamed from disk`);
-              madeWhileFitting = await (instance as Required<Mapper>).fitColumns(X, Y, context, { dir, predict: data.test.fmri });
+              madeWhileFitting = await (instance as Required<Mapper>).fitColumns(X, Y, context, { dir, predict: testX });
             },
           )
         : await cache.getOrBuild<FittedMapper>(
@@ -537,7 +545,7 @@ export class ExperimentRunner {
         'predictions',
         { ...key, stage: 'predict-test' },
         { read: (dir) => readMatrix(join(dir, 'prediction.npy')), write: (dir, m) => writeMatrix(join(dir, 'prediction.npy'), m) },
-        async () => madeWhileFitting ?? fit.value.predict(data.test.fmri),
+        async () => madeWhileFitting ?? fit.value.predict(testX),
       );
       checkFinite(prediction.value, `predictions of mapper '${ref.id}' for ${space.name}`, where);
       predicted[space.name] = prediction.value;
