@@ -14,7 +14,7 @@ export default class Run extends ExperimentCommand<typeof Run> {
   static override flags = {
     pipeline: Flags.string({ char: 'p', description: 'pipeline or experiment JSON file' }),
     dataset: datasetFlag,
-    subject: Flags.string({ char: 's', description: 'subject(s) to run, overriding the file; repeatable', multiple: true }),
+    subject: Flags.string({ char: 's', description: "subject(s) to run, overriding the file ('all': every subject of the dataset); repeatable", multiple: true }),
     out: Flags.string({ char: 'o', description: 'output folder (default: a new neurodecode-results/<time>); must be empty' }),
     force: Flags.boolean({ description: 'with --out: empty a folder of earlier results first', default: false }),
     'grid-items': Flags.integer({ description: 'test items shown in the PNG grid', default: 12, min: 1 }),
