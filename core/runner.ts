@@ -514,10 +514,12 @@ export class ExperimentRunner {
       };
       const services = this.core.container.get<PluginServices>(TOKENS.Services);
       const cache = this.core.cache.forProducer(cacheProducer(mapperProvenance));
-      const { instance } = await registry.create('mapper', ref.id, options);
+      // Created up front only when the targets are blocks (whether it can take them decides the path and the key).
+      const create = async () => (await registry.create('mapper', ref.id, options)).instance;
+      const blocked = Y.ranges.length > 1 ? await create() : undefined;
       const context = { seed: pipeline.seed, signal: this.options.signal, atlas: rois ? rois.atlas : data.atlas };
       const fitting = () => say(`fitting ${ref.id} → ${space.name} (${X.rows} × ${X.cols} → ${Y.cols})`);
-      const blockwise = Y.ranges.length > 1 && instance.fitColumns !== undefined;
+      const blockwise = blocked?.fitColumns !== undefined;
       // The block width is part of the keys: blocks may round differently from one whole fit.
       const key = blockwise ? { ...description, columnBlocks: this.blockColumns } : description;
       let madeWhileFitting: Matrix | undefined;
@@ -529,7 +531,7 @@ export class ExperimentRunner {
             async (dir) => {
               fitting();
               say(`${space.name}: ${Y.ranges.length} column blocks of ${this.blockColumns} streamed from disk`);
-              madeWhileFitting = await (instance as Required<Mapper>).fitColumns(X, Y, context, { dir, predict: testX });
+              madeWhileFitting = await (blocked as Required<Mapper>).fitColumns(X, Y, context, { dir, predict: testX });
             },
           )
         : await cache.getOrBuild<FittedMapper>(
@@ -538,7 +540,7 @@ export class ExperimentRunner {
             { read: (dir) => factory.load(dir, services), write: (dir, fitted) => fitted.save(dir) },
             async () => {
               fitting();
-              return instance.fit(X, await wholeMatrix(Y), context);
+              return (blocked ?? (await create())).fit(X, await wholeMatrix(Y), context);
             },
           );
       const prediction = await cache.getOrBuild<Matrix>(
