@@ -3,7 +3,7 @@
  * predicts on the columns of X in those atlas ROIs only — Takagi's early stream → z, ventral stream → c.
  */
 import { UserError } from './errors.js';
-import type { Matrix } from './tensor.js';
+import { takeCols, type Matrix } from './tensor.js';
 import type { PipelineSpec, PluginRef } from './pipeline.js';
 
 export interface RoiSelection {
@@ -60,12 +60,18 @@ export function checkMapperRois(pipeline: PipelineSpec, atlas: Readonly<Record<s
 }
 
 /** The given columns of a matrix, in that order. */
+/** The same restricted matrices for the same columns (by value), so that mappers sharing ROIs share them too. */
+const restricted = new WeakMap<Matrix, Map<string, Matrix>>();
+
+/**
+ * Columns `columns` of `m`, made once per (matrix, columns): mappers of one subject restricted to the same ROIs get
+ * the same object, so that ridge's kernel and test-side solve (keyed on the matrices' identity) are shared by them.
+ */
 export function takeColumns(m: Matrix, columns: Int32Array): Matrix {
-  const out = new Float32Array(m.rows * columns.length);
-  for (let r = 0; r < m.rows; r++) {
-    const from = r * m.cols;
-    const to = r * columns.length;
-    for (let j = 0; j < columns.length; j++) out[to + j] = m.data[from + columns[j]!]!;
-  }
-  return { rows: m.rows, cols: columns.length, data: out };
+  let byColumns = restricted.get(m);
+  if (!byColumns) restricted.set(m, (byColumns = new Map()));
+  const key = columns.join(',');
+  let out = byColumns.get(key);
+  if (!out) byColumns.set(key, (out = takeCols(m, columns)));
+  return out;
 }
