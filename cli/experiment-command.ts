@@ -48,7 +48,13 @@ export abstract class ExperimentCommand<T extends typeof Command> extends BaseCo
   }
 
   private async runInto(outDir: string, spec: ExperimentSpec, gridItems: number, display: DisplayOptions, datasets: readonly PluginRef[]): Promise<unknown> {
-    const [{ resultToJson, writeReport }, { ExperimentRunner }] = await Promise.all([import('../core/report.js'), import('../core/runner.js')]);
+    const [{ resultToJson, writeReport }, { ExperimentRunner }, { writeHtmlReport }, { writeItemImages }, { writeRunRecord }] = await Promise.all([
+      import('../core/report.js'),
+      import('../core/runner.js'),
+      import('./report/index.js'),
+      import('./report/item-images.js'),
+      import('./report/results-file.js'),
+    ]);
     const core = await this.core();
     checkDatasetRefs(datasets, core.registry);
     this.info(this.describeCompute(core));
@@ -57,8 +63,14 @@ export abstract class ExperimentCommand<T extends typeof Command> extends BaseCo
       ...(display.limit === undefined ? {} : { limit: display.limit }),
     });
     const started = performance.now();
+    const startedAt = new Date().toISOString();
     const result = await runner.run(spec);
     const report = await writeReport(result, outDir, { gridItems });
+    // What report.html needs beyond results.json (the run's seeds and times, every item's images), then the page.
+    const seconds = (performance.now() - started) / 1000;
+    report.files.push(await writeRunRecord(outDir, { experiment: spec, started: startedAt, seconds }));
+    report.files.push(await writeItemImages(outDir, result.outcomes));
+    report.files.push(await writeHtmlReport(outDir));
     if (!this.jsonEnabled()) {
       this.log(renderResults(result.rows, result.comparisons, { long: display.long, seed: spec.pipelines[0]?.seed ?? 0 }));
       for (const o of result.outcomes) {

@@ -147,7 +147,7 @@ export function buildPaperTable(rows: MetricRow[], options: { seed?: number } = 
 }
 
 /** Whether a line's cell is the best of its column among the lines it competes with (same subject or means). */
-function isBest(table: PaperTable, line: Line, column: Column): boolean {
+export function isBest(table: PaperTable, line: Line, column: Column): boolean {
   if (line.kind === 'floor') return false;
   const rivals = table.lines.filter((l) => l.kind === line.kind && l.subject === line.subject);
   const values = rivals.map((l) => l.cells.get(column.key)?.value).filter((v): v is number => v !== null && v !== undefined);

@@ -49,6 +49,16 @@ export function renderResultsTable(rows: MetricRow[]): string {
   return table.toString();
 }
 
+export function formatP(p: number): string {
+  return p < 1e-3 ? '<0.001' : p.toFixed(3);
+}
+
+/** A paired comparison's verdict at p < 0.05, respecting the metric's direction. */
+export function comparisonVerdict(r: Pick<PairedComparisonRow, 'pValue' | 'direction' | 'difference'>): 'better' | 'worse' | 'no clear difference' {
+  if (!(r.pValue < 0.05)) return 'no clear difference';
+  return (r.direction === 'higher' ? r.difference > 0 : r.difference < 0) ? 'better' : 'worse';
+}
+
 /** Paired differences against the baseline pipeline; the verdict respects each metric's direction. */
 export function renderComparisonsTable(rows: PairedComparisonRow[], options: { long?: boolean } = {}): string {
   const table = new Table({
@@ -56,8 +66,6 @@ export function renderComparisonsTable(rows: PairedComparisonRow[], options: { l
     style: { head: [], border: [] },
   });
   for (const r of rows) {
-    const significant = r.pValue < 0.05;
-    const better = r.direction === 'higher' ? r.difference > 0 : r.difference < 0;
     table.push([
       r.subject,
       `${metricLabel(r)} ${arrow(r.direction)}`,
@@ -65,8 +73,8 @@ export function renderComparisonsTable(rows: PairedComparisonRow[], options: { l
       `${r.pipeline} − ${r.baseline}`,
       fmt(r.difference),
       `[${fmt(r.low)}, ${fmt(r.high)}]${r.items < SMALL_SAMPLE ? ` n=${r.items}` : ''}`,
-      r.pValue < 1e-3 ? '<0.001' : r.pValue.toFixed(3),
-      significant ? (better ? 'better' : 'worse') : 'no clear difference',
+      formatP(r.pValue),
+      comparisonVerdict(r),
     ]);
   }
   return options.long ? table.toString() : tableWithRules(table);

@@ -8,11 +8,13 @@ import ModelsCheck from './models/check.js';
 import ModelsList from './models/list.js';
 import PluginsInspect from './plugins/inspect.js';
 import PluginsList from './plugins/list.js';
+import Report from './report.js';
 import Run from './run.js';
 
 export const COMMANDS = {
   run: Run,
   compare: Compare,
+  report: Report,
   bench: Bench,
   'plugins:list': PluginsList,
   'plugins:inspect': PluginsInspect,

@@ -185,7 +185,7 @@ describe('neurodecode CLI', () => {
     expect(new Set(result.rows.map((r) => r.pipeline))).toEqual(new Set(['ridge→pixels', 'knn→pixels']));
     expect(result.rows.every((r) => Number.isFinite(r.value))).toBe(true);
     expect(result.rows.find((r) => r.metric === 'retrieval-forward' && r.target === 'image')!.note).toBe('40-way');
-    expect(result.files.map((f) => f.slice(f.lastIndexOf('/') + 1))).toEqual(['results.json', 'results.csv', 'grid-subj01.png']);
+    expect(result.files.map((f) => f.slice(f.lastIndexOf('/out/') + 5))).toEqual(['results.json', 'results.csv', 'grid-subj01.png', 'run.json', 'images/index.json', 'report.html']);
     // --json silences nothing on stderr: one line per stage, and progress as start/done lines (stderr is no TTY).
     expect(first.stderr).toMatch(/^\[ridge→pixels · subj01\] loading synthetic data$/m);
     expect(first.stderr).toMatch(/^\[ridge→pixels · subj01\] fitting ridge → pixels \(200 × \d+ → 12288\)$/m);
