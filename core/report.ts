@@ -81,7 +81,7 @@ export function resultToJson(result: ExperimentResult): unknown {
     version: result.version,
     rows: result.rows,
     comparisons: result.comparisons,
-    outcomes: result.outcomes.map(({ reconstructions: _r, truth: _t, ...rest }) => rest),
+    outcomes: result.outcomes.map(({ reconstructions: _r, truth: _t, stages: _s, ...rest }) => rest),
   };
 }
 

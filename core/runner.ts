@@ -93,6 +93,8 @@ export interface PipelineOutcome {
   /** With --limit: images were generated and scored for the first `items` of the `of` test items only. */
   limited?: { items: number; of: number };
   reconstructions: ImageBatch;
+  /** A generator's intermediate images by label (two-stage's `stage 1`), as scored. */
+  stages?: Record<string, ImageBatch>;
   truth: ImageBatch;
 }
 
@@ -651,6 +653,7 @@ export class ExperimentRunner {
       testIds,
       ...(first ? { limited: { items: n, of: total } } : {}),
       reconstructions,
+      ...(model.stages ? { stages: model.stages } : {}),
       truth: truthImages,
     };
   }

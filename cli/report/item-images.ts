@@ -44,13 +44,8 @@ export interface ItemImagesManifest {
   groups: ItemImageGroup[];
 }
 
-/**
- * An outcome as the report reads it. The runner returns only the final reconstructions today; a generator's
- * intermediate stages (two-stage's `stage 1`) are shown too once an outcome carries them as `stages`.
- */
-export type OutcomeWithImages = Pick<PipelineOutcome, 'pipeline' | 'subject' | 'provenance' | 'testIds' | 'reconstructions' | 'truth'> & {
-  stages?: Record<string, ImageBatch>;
-};
+/** An outcome as the report reads it: final reconstructions, and a generator's intermediate stages (`stage 1`). */
+export type OutcomeWithImages = Pick<PipelineOutcome, 'pipeline' | 'subject' | 'provenance' | 'testIds' | 'reconstructions' | 'truth' | 'stages'>;
 
 async function writeImages(dir: string, batch: ImageBatch, written: Set<string>): Promise<string[]> {
   const files: string[] = [];

@@ -125,6 +125,9 @@ describe('published pipelines', () => {
     expect(rows.filter((r) => r.target === 'stage 1').map((r) => r.metric)).toEqual(BRAIN_DIFFUSER_TABLE);
     expectFinite(rows);
     expect(result.files.some((f) => f.endsWith('results.json') && existsSync(f))).toBe(true);
+    // The report's item grid has the stage-1 (VDVAE) images before the final ones, one file per item.
+    const manifest = JSON.parse(await readFile(join(tmp, 'bd', 'images', 'index.json'), 'utf8')) as { groups: Array<{ columns: Array<{ stage?: string; files: string[] }> }> };
+    expect(manifest.groups[0]!.columns.map((c) => [c.stage ?? 'final', c.files.length])).toEqual([['stage 1', LIMIT], ['final', LIMIT]]);
   }, 300_000);
 
   it('gru-two-stage.json: both GRU pipelines, 13,344 and 91,168 VDVAE targets, stage 1 rows', async () => {
