@@ -25,6 +25,8 @@ export interface Preprocessed {
   data: SubjectData;
   dropped: { nonFinite: number; constant: number };
   droppedRows: DroppedRows;
+  /** Indices of the input's voxel columns that were kept, ascending: where new fMRI's columns go (`predict`). */
+  keptVoxels: Int32Array;
 }
 
 /** Counts of non-finite values per row and per voxel of one matrix. */
@@ -96,7 +98,9 @@ export function dropUnusableVoxels(input: SubjectData): Preprocessed {
       constant++;
     }
   }
-  if (nonFinite === 0 && constant === 0) return { data, dropped: { nonFinite, constant }, droppedRows };
+  if (nonFinite === 0 && constant === 0) {
+    return { data, dropped: { nonFinite, constant }, droppedRows, keptVoxels: Int32Array.from({ length: voxels }, (_, v) => v) };
+  }
 
   const kept: number[] = [];
   const newIndex = new Int32Array(voxels).fill(-1);
@@ -121,5 +125,6 @@ export function dropUnusableVoxels(input: SubjectData): Preprocessed {
     },
     dropped: { nonFinite, constant },
     droppedRows,
+    keptVoxels: Int32Array.from(kept),
   };
 }

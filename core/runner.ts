@@ -36,6 +36,7 @@ import { bootstrapMeanInterval } from './stats.js';
 import { Rng } from './rng.js';
 import { takeImages, takeRows, type ImageBatch, type Matrix } from './tensor.js';
 import { checkFinite, checkFitInputs } from './validation.js';
+import { toRanges, type FittedMapperRecord } from './exported-model.js';
 import { PACKAGE_VERSION } from './version.js';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -73,6 +74,8 @@ export interface MapperOutcome {
   predict: CacheOutcome;
   seconds: number;
   summary: Record<string, unknown>;
+  /** Its cache entry, plugin and voxel columns: what `neurodecode export` needs to use it outside the run. */
+  model: FittedMapperRecord;
 }
 
 export interface PipelineOutcome {
@@ -120,6 +123,9 @@ interface PreparedSubject {
   data: SubjectData;
   dropped: { nonFinite: number; constant: number };
   droppedRows: DroppedRows;
+  /** The dataset's voxels per item, and which of them preprocessing kept (the columns of `data`'s fMRI). */
+  sourceVoxels: number;
+  keptVoxels: Int32Array;
   trainImages: ImageBatch;
   testImages: ImageBatch;
   trainCaptions?: string[][];
@@ -352,7 +358,8 @@ export class ExperimentRunner {
     if (!prepared) {
       prepared = (async () => {
         const { dataset } = await this.dataset(ref);
-        const { data, dropped, droppedRows } = dropUnusableVoxels(await dataset.load(subject));
+        const loaded = await dataset.load(subject);
+        const { data, dropped, droppedRows, keptVoxels } = dropUnusableVoxels(loaded);
         const missing = (split: 'train' | 'test') =>
           droppedRows[split].length > 0 ? ` (${droppedRows[split].length} ${split} rows dropped: more than half of their voxels non-finite)` : '';
         if (data.test.fmri.rows === 0) throw new UserError(`subject ${subject} has an empty test set${missing('test')}`, `dataset '${ref.id}'`);
@@ -368,6 +375,8 @@ export class ExperimentRunner {
           data,
           dropped,
           droppedRows,
+          sourceVoxels: loaded.train.fmri.cols,
+          keptVoxels,
           trainImages,
           testImages,
           trainCaptions: await data.train.stimuli.captions?.(),
@@ -558,7 +567,18 @@ export class ExperimentRunner {
         `${ref.id} → ${space.name}: ${fit.outcome === 'hit' ? 're-used fitted model from cache' : 'fitted'}, ` +
           `${prediction.outcome === 'hit' ? 're-used predictions from cache' : 'predicted'} (${s.toFixed(1)} s)`,
       );
-      mapperOutcomes.push({ space: space.name, mapper: ref.id, fit: fit.outcome, predict: prediction.outcome, seconds: s, summary: fit.value.summary });
+      // The dataset's original columns this mapper saw: preprocessing's kept voxels, then the ROI restriction.
+      const columns = rois ? Int32Array.from(rois.columns, (c) => prepared.keptVoxels[c]!) : prepared.keptVoxels;
+      const model: FittedMapperRecord = {
+        key: fit.key,
+        options,
+        plugin: mapperProvenance.plugin,
+        version: mapperProvenance.version,
+        ...(mapperProvenance.code ? { code: mapperProvenance.code } : {}),
+        dims: space.dims,
+        voxels: { of: prepared.sourceVoxels, ranges: toRanges(columns), ...(rois ? { rois: rois.rois } : {}) },
+      };
+      mapperOutcomes.push({ space: space.name, mapper: ref.id, fit: fit.outcome, predict: prediction.outcome, seconds: s, summary: fit.value.summary, model });
     }
 
     // --limit: the first N test items only, for images and every metric (so that per-item values pair up).

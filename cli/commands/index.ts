@@ -4,10 +4,12 @@ import CacheClean from './cache/clean.js';
 import CacheLs from './cache/ls.js';
 import Compare from './compare.js';
 import DatasetsInspect from './datasets/inspect.js';
+import Export from './export.js';
 import ModelsCheck from './models/check.js';
 import ModelsList from './models/list.js';
 import PluginsInspect from './plugins/inspect.js';
 import PluginsList from './plugins/list.js';
+import Predict from './predict.js';
 import Report from './report.js';
 import Run from './run.js';
 
@@ -15,6 +17,8 @@ export const COMMANDS = {
   run: Run,
   compare: Compare,
   report: Report,
+  export: Export,
+  predict: Predict,
   bench: Bench,
   'plugins:list': PluginsList,
   'plugins:inspect': PluginsInspect,
