@@ -4,7 +4,7 @@
  * predictions — through preprocessing's dropped voxel and a ROI restriction.
  */
 import { existsSync } from 'node:fs';
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -104,6 +104,29 @@ describe('export and predict', () => {
       expect(Math.abs(predicted.data[0]! - predicted.data[dims]!)).toBeGreaterThan(1e-4);
     }
   }, 120_000);
+
+  it('exports a model that ridge fitted a column block at a time into its cache entry (targetBlockColumns)', async () => {
+    const dir = join(cwd, 'blocks');
+    await mkdir(dir);
+    await writeFile(join(dir, 'neurodecode.config.json'), JSON.stringify({ targetBlockColumns: 1024 }));
+    await writeFile(join(dir, 'pixels.json'), JSON.stringify(EXPERIMENT.pipelines[0]));
+    const run = await runCli(['run', '--pipeline', 'pixels.json', '--out', 'results'], dir);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stderr).toMatch(/pixels: 3 column blocks of 1024 streamed from disk/);
+    expect((await runCli(['export', '--run', 'results'], dir)).code).toBe(0);
+    const { rows, cols, data } = raw.test.fmri;
+    const fmri = await writeFmri('blocks/test-fmri.npy', rows, cols, data);
+    const r = await runCli(['predict', '--model', join('results', 'models', 'ridge→pixels', 'subj01', 'pixels'), '--fmri', fmri], dir);
+    expect(r.code, r.stderr).toBe(0);
+    const predicted = (await readNpy(join(dir, 'test-fmri.pixels.npy'))).data;
+    const predictions = join(dir, 'cache', 'predictions');
+    const [key] = await readdir(predictions);
+    const expected = (await readNpy(join(predictions, key!, 'prediction.npy'))).data;
+    expect(predicted.length).toBe(rows * 32 * 32 * 3);
+    let worst = 0;
+    for (let i = 0; i < expected.length; i++) worst = Math.max(worst, Math.abs(predicted[i]! - expected[i]!));
+    expect(worst).toBeLessThan(1e-6);
+  }, 60_000);
 
   it('refuses fMRI of the wrong width and a NaN in a voxel the model uses, naming the file', async () => {
     const folder = join(models(), 'ridge→pixels', 'subj01', 'pixels');
