@@ -18,22 +18,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseSpecFile, type PipelineSpec } from '../../core/pipeline.js';
+import type { MetricRow } from '../../core/runner.js';
 import { runCli } from '../helpers/cli.js';
 import { writeMetricModels } from '../helpers/models.js';
 import { writeLafiteModels } from '../helpers/tiny-lafite.js';
 import { writeTinyVdvae } from '../helpers/tiny-vdvae.js';
 import { writeTinyVersatileDiffusion } from '../helpers/tiny-versatile-diffusion.js';
 
-interface Row {
-  pipeline: string;
-  target: string;
-  metric: string;
-  value: number | null;
-  trivial: number | null;
-  note?: string;
-  problem?: string;
-  limited?: { items: number; of: number };
-}
+type Row = MetricRow;
 interface Outcome {
   pipeline: string;
   trainItems: number;

@@ -10,16 +10,12 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { ColumnBlockWriter, blockRanges } from '../../core/column-blocks.js';
 import { createLinalg } from '../../core/compute/linalg.js';
 import { Rng } from '../../core/rng.js';
-import type { PluginServices } from '../../core/services.js';
 import { matrix, type Matrix } from '../../core/tensor.js';
 import { loadFittedRidge, RidgeMapper } from '../../plugins/ridge/ridge.js';
 import type { RidgeOptions } from '../../plugins/ridge/schema.js';
+import { testServices } from '../helpers/services.js';
 
-const services = {
-  linalg: createLinalg(),
-  log: { info() {}, warn() {}, debug() {} },
-  progress: { task: () => ({ tick() {}, done() {} }) },
-} as unknown as PluginServices;
+const services = testServices({ linalg: createLinalg() });
 
 const defaults: RidgeOptions = {
   alphas: [0.1, 10, 1000, 1e5],
