@@ -1,4 +1,6 @@
 /** The command map (oclif explicit strategy): command id → class. */
+import AnalyzeLatentSize from './analyze/latent-size.js';
+import AnalyzeNoiseSensitivity from './analyze/noise-sensitivity.js';
 import Bench from './bench.js';
 import CacheClean from './cache/clean.js';
 import CacheLs from './cache/ls.js';
@@ -20,6 +22,8 @@ export const COMMANDS = {
   export: Export,
   predict: Predict,
   bench: Bench,
+  'analyze:noise-sensitivity': AnalyzeNoiseSensitivity,
+  'analyze:latent-size': AnalyzeLatentSize,
   'plugins:list': PluginsList,
   'plugins:inspect': PluginsInspect,
   'datasets:inspect': DatasetsInspect,
