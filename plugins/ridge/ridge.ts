@@ -104,9 +104,15 @@ export class RidgeMapper implements Mapper {
     const counts = new Float64Array(options.alphas.length);
     let cvTotal = 0;
     const task = fixed === undefined ? services.progress.task('ridge cross-validation', options.folds * options.alphas.length * Y.ranges.length) : undefined;
+    // Disk and compute overlap: the next block is read, and the last group written, while this block is computed.
+    const quiet = <T>(p: Promise<T>) => (p.catch(() => undefined), p); // awaited later; not an unhandled rejection
+    let next = quiet(Y.read(0));
+    let writing: Promise<void> = Promise.resolve();
     for (const [b, [start, end]] of Y.ranges.entries()) {
       context.signal?.throwIfAborted();
-      const { Yc, mean, scale } = await this.centred(await Y.read(b));
+      const block = await next;
+      if (b + 1 < Y.ranges.length) next = quiet(Y.read(b + 1));
+      const { Yc, mean, scale } = await this.centred(block);
       yMean.set(mean, start);
       yStd.set(scale, start);
       const perTarget = fixed === undefined ? perTargetChoice(await cv(Yc, () => task!.tick())) : undefined;
@@ -116,11 +122,13 @@ export class RidgeMapper implements Mapper {
         if (local.length === 0) continue;
         counts[a]! += local.length;
         const group = { alpha: alphas[a]!, factor: await factorOf(linalg, X, this.preprocessing, alphas[a]!), targets: local.map((k) => start + k), Yc: perTarget ? takeCols(Yc, local) : Yc };
-        await writer.group(group);
+        await writing; // at most one group's write in flight
+        writing = quiet(writer.group(group));
         await predicted?.add(group);
       }
       if (perTarget) cvTotal += perTarget.total;
     }
+    await writing;
     task?.done();
     if (fixed === undefined) {
       summary = { alphaPerTarget: Object.fromEntries(options.alphas.map((a, i) => [String(a), counts[i]!])), cvR2: cvTotal / Y.cols };
@@ -343,21 +351,21 @@ class ModelWriter {
 
   constructor(private readonly dir: string) {}
 
+  /** Indices are taken before the first await, so that a call may start before the previous one's writes end. */
   async group(group: { alpha: number; factor: Factor; targets?: Int32Array; Yc: Matrix }): Promise<void> {
     const { dir } = this;
     let f = this.factors.findIndex((x) => x.alpha === group.alpha);
-    if (f < 0) {
-      f = this.factors.length;
+    const newFactor = f < 0;
+    if (newFactor) f = this.factors.push({ alpha: group.alpha, precision: group.factor.precision }) - 1;
+    const g = this.groups.push({ alpha: group.alpha, precision: group.factor.precision, targets: group.Yc.cols, allTargets: !group.targets, factor: f }) - 1;
+    if (newFactor) {
       const L = group.factor.precision === 'float32'
         ? assembleFactor(group.factor.node, new Float32Array(0))
         : assembleFactor(group.factor.node, new Float64Array(0));
       await writeNpy(join(dir, `factor${f}.npy`), { shape: [L.rows, L.cols], data: L.data });
-      this.factors.push({ alpha: group.alpha, precision: group.factor.precision });
     }
-    const g = this.groups.length;
     await writeNpy(join(dir, `group${g}-targets-centered.npy`), { shape: [group.Yc.rows, group.Yc.cols], data: group.Yc.data });
     if (group.targets) await writeNpy(join(dir, `group${g}-target-columns.npy`), { shape: [group.targets.length], data: group.targets });
-    this.groups.push({ alpha: group.alpha, precision: group.factor.precision, targets: group.Yc.cols, allTargets: !group.targets, factor: f });
   }
 
   precisions(): string[] {
