@@ -260,6 +260,12 @@ export interface GeneratorFactory extends Factory<Generator> {
    * images for a seeded subset of test items only (the pipeline's `trivialItems`), and says so in the table.
    */
   costly?(options: Options): boolean;
+  /**
+   * Optional (API 1.2): the part of these options that decides the targets (fit and encode), without the options
+   * that only change generation (two-stage's `stage1Noise`). Runs that differ only in generation options then share
+   * the encoded targets and every fitted mapper (the mappers' cache keys hold these options, not all of them).
+   */
+  targetOptions?(options: Options): Options;
 }
 
 /** A plain ImageBatch (API 1.0 generators) is a generation of one sample. */

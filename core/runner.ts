@@ -137,6 +137,8 @@ interface PreparedGenerator {
   /** Spaces wider than `targetBlockColumns` as column blocks on disk, the others as one in-memory block. */
   trainTargets: Record<string, ColumnBlocks>;
   testTargets: Record<string, Matrix>;
+  /** The generator's options that decide the targets (factory.targetOptions): what the mappers' cache keys hold. */
+  targetOptions: Record<string, unknown>;
   provenance: Provenance;
 }
 
@@ -237,6 +239,8 @@ export class ExperimentRunner {
   private readonly datasets = new Map<string, { dataset: Dataset; provenance: Provenance }>();
   private readonly subjects = new Map<string, Promise<PreparedSubject>>();
   private readonly generators = new Map<string, Promise<PreparedGenerator>>();
+  /** Encoded targets by subject, generator id, target options and seed (shared by generation-only variants). */
+  private readonly targets = new Map<string, Promise<Pick<PreparedGenerator, 'trainTargets' | 'testTargets'>>>();
   private readonly metrics = new Map<string, { metric: Metric; provenance: Provenance }>();
   /** Folders of streamed target blocks, removed when the run ends. */
   private readonly scratch: string[] = [];
@@ -398,9 +402,18 @@ export class ExperimentRunner {
         const source = (split: string) => `dataset '${pipeline.dataset.id}' (${subject}, ${split})`;
         const train = { ids: data.train.stimuli.ids, images: prepared.trainImages, captions: prepared.trainCaptions, source: source('train') };
         const fitted = await instance.fit(train, { seed: pipeline.seed, signal: this.options.signal });
-        const trainTargets = await this.encodeTrain(fitted, train, `${pipeline.name} (${subject})`);
-        const testTargets = await fitted.encode({ ids: data.test.stimuli.ids, images: prepared.testImages, captions: prepared.testCaptions, source: source('test') });
-        return { fitted, trainTargets, testTargets, provenance };
+        // Generators differing only in generation options (stage1Noise) encode the same targets: encode them once.
+        const targetOptions = this.core.registry.factory('generator', pipeline.generator.id).targetOptions?.(provenance.options) ?? provenance.options;
+        const targetsKey = `${subjectKey(pipeline.dataset, subject)}|${JSON.stringify([pipeline.generator.id, targetOptions])}|${pipeline.seed}`;
+        let targets = this.targets.get(targetsKey);
+        if (!targets) {
+          targets = (async () => ({
+            trainTargets: await this.encodeTrain(fitted, train, `${pipeline.name} (${subject})`),
+            testTargets: await fitted.encode({ ids: data.test.stimuli.ids, images: prepared.testImages, captions: prepared.testCaptions, source: source('test') }),
+          }))();
+          this.targets.set(targetsKey, targets);
+        }
+        return { fitted, ...(await targets), targetOptions, provenance };
       })();
       this.generators.set(key, entry);
     }
@@ -516,7 +529,7 @@ export class ExperimentRunner {
         dataset: { id: pipeline.dataset.id, options: datasetProvenance.options, version: datasetProvenance.version, code: datasetProvenance.code },
         subject,
         preprocessing: PREPROCESSING_ID,
-        generator: { id: pipeline.generator.id, options: generator.provenance.options, version: generator.provenance.version, code: generator.provenance.code },
+        generator: { id: pipeline.generator.id, options: generator.targetOptions, version: generator.provenance.version, code: generator.provenance.code },
         space: space.name,
         mapper: { id: ref.id, options, version: mapperProvenance.version, plugin: mapperProvenance.plugin, code: mapperProvenance.code },
         seed: pipeline.seed,

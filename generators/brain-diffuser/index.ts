@@ -28,6 +28,7 @@ export function register(registrar: PluginRegistrar): void {
     targetSpaces: (options) => generators.factory('two-stage').targetSpaces?.(composed(options)),
     models: (options) => generators.factory('two-stage').models?.(composed(options)) ?? [],
     costly: (options) => generators.factory('two-stage').costly?.(composed(options)) ?? true,
+    targetOptions: ({ stage1Noise: _noise, ...rest }) => rest,
     create: (options) => generators.create('two-stage', composed(options)),
   });
 }

@@ -32,6 +32,8 @@ export function register(registrar: PluginRegistrar): void {
     },
     models: (options) => stages(options).flatMap((s) => generators.factory(s.id).models?.(s.options) ?? []),
     costly: (options) => stages(options).some((s) => generators.factory(s.id).costly?.(s.options) ?? false),
+    // The noise is added to stage 1's images at generation: targets and fitted mappers do not depend on it.
+    targetOptions: ({ stage1Noise: _noise, ...rest }) => rest,
     async create(options) {
       const [first, second] = stages(options);
       const { TwoStageGenerator } = await import('./two-stage.js');

@@ -29,7 +29,7 @@ interface Point {
 }
 interface Result {
   rows: Row[];
-  outcomes: Array<{ pipeline: string }>;
+  outcomes: Array<{ pipeline: string; mappers: Array<{ fit: string }> }>;
   analysis: { section: string; points: Point[] };
 }
 interface Section {
@@ -94,8 +94,9 @@ describe('analyze noise-sensitivity', () => {
     expect(values(result.rows, 'noise 64', 'stage 1')).toEqual(values(result.rows, 'no noise', 'stage 1'));
     const [noisy, clean] = [values(result.rows, 'noise 64', 'image'), values(result.rows, 'no noise', 'image')];
     expect(noisy.filter((v, i) => v !== clean[i]).length).toBeGreaterThan(0);
-    // The generator option is part of the generator's and the mappers' keys: each amplitude fits its own (README).
-    expect(stderr.match(/fitting ridge → vdvae/g)).toHaveLength(2);
+    // The amplitude only changes generation (targetOptions): one encoding and one fit per mapper for every variant.
+    expect(stderr.match(/fitting ridge → vdvae/g)).toHaveLength(1);
+    expect(result.outcomes.map((o) => o.mappers.map((m) => m.fit))).toEqual([['miss', 'miss', 'miss'], ['hit', 'hit', 'hit']]);
 
     const [image, stage1] = section.tables;
     expect([image!.caption, stage1!.caption]).toEqual(["'image'", "'stage 1'"]);
@@ -111,6 +112,12 @@ describe('analyze noise-sensitivity', () => {
     expect(new Set(points.map((p) => `${p.variant}|${p.metric}`)).size).toBe(2 * METRICS.length);
     expect(points.find((p) => p.variant === 'noise 64' && p.metric.startsWith('pixcorr'))).toMatchObject({ value: 64, score: noisy[0] });
     expect(points.find((p) => p.variant === 'no noise' && p.metric.startsWith('pixcorr'))).toMatchObject({ value: null, score: clean[0] });
+
+    // `neurodecode report` rebuilds the page with the analysis section (kept in report-sections.json).
+    const before = await readFile(join(tmp, 'noise', 'report.html'), 'utf8');
+    const rebuilt = await runCli(['report', 'noise'], tmp);
+    expect(rebuilt.code, rebuilt.stderr).toBe(0);
+    expect(await readFile(join(tmp, 'noise', 'report.html'), 'utf8')).toBe(before);
   }, 240_000);
 
   it.each([
