@@ -2,8 +2,10 @@
  * report.html of a results folder, built from what the folder holds (results.json, run.json, images/): the run
  * writes it right after results.json, and `neurodecode report <dir>` rebuilds it the same way.
  */
+import { existsSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { UserError } from '../../core/errors.js';
 import { rethrowFileSystemError } from '../../core/io/folders.js';
 import { writeFileAtomic } from '../../core/io/atomic.js';
 import { renderHtml } from './html.js';
@@ -71,9 +73,24 @@ export async function buildReportData(dir: string, options: HtmlReportOptions = 
   };
 }
 
-/** Writes `<dir>/report.html` (atomically) and returns its path. */
+/** Where the extra sections of a report are kept (plain data), so that `neurodecode report` rebuilds them too. */
+export const SECTIONS_FILE = 'report-sections.json';
+
+/**
+ * Writes `<dir>/report.html` (atomically) and returns its path. Sections given are kept in SECTIONS_FILE; without
+ * them, the ones kept there earlier (an analysis's) are shown again.
+ */
 export async function writeHtmlReport(dir: string, options: HtmlReportOptions = {}): Promise<string> {
-  const html = await renderHtml(await buildReportData(dir, options));
+  const kept = join(dir, SECTIONS_FILE);
+  let sections = options.sections;
+  try {
+    if (sections) await writeFileAtomic(kept, `${JSON.stringify(sections)}\n`);
+    else if (existsSync(kept)) sections = JSON.parse(await readFile(kept, 'utf8')) as ReportSection[];
+  } catch (error) {
+    if (error instanceof SyntaxError) throw new UserError(`not valid JSON (${error.message}): remove it to rebuild the report without its extra sections`, kept);
+    rethrowFileSystemError(error, 'keep the report sections', dir);
+  }
+  const html = await renderHtml(await buildReportData(dir, { ...options, ...(sections ? { sections } : {}) }));
   const path = join(dir, REPORT_FILE);
   try {
     await writeFileAtomic(path, html);
