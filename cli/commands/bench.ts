@@ -28,9 +28,9 @@ export default class Bench extends BaseCommand<typeof Bench> {
     'sd-step: seconds per guided DDIM step of Takagi\'s img2img loop on the Stable Diffusion folder --sd-model (init images of --sd-size), ' +
     'and the share of the loop spent outside ONNX Runtime; skipped without --sd-model. ' +
     'brain-diffuser-ridge: Brain-Diffuser\'s whole regression stage at subj01 size (one X → 91,168 + 59,136 + 197,376 targets, ' +
-    'fit + predict by the runner\'s column-block path: target blocks on disk, ridge fitColumns, the loaded model predicting), ' +
+    'fit + predict by the runner\'s column-block path: target blocks on disk, ridge fitColumns predicting the test rows block by block), ' +
     'peak memory, against scikit-learn as Brain-Diffuser runs it ' +
-    '(about 5 GB of memory, 15 GB of temporary disk and a few minutes; run it alone with --only so that the peak is this section\'s).';
+    '(about 6 GB of memory, 15 GB of temporary disk and a few minutes; run it alone with --only so that the peak is this section\'s).';
   static override examples = ['<%= config.bin %> bench', '<%= config.bin %> bench --only matmul --only tfjs', '<%= config.bin %> bench --quick --json'];
   static override flags = {
     only: Flags.string({ description: 'sections to run; repeatable', options: [...SECTIONS], multiple: true }),
