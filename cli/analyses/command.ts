@@ -39,14 +39,17 @@ export abstract class AnalysisCommand<T extends typeof Command> extends Experime
     variantSpec: ExperimentSpec,
     variants: Variant[],
     flags: AnalysisFlags,
-    section: (points: AnalysisPoint[]) => ReportSection,
+    section: (points: AnalysisPoint[], spaces: string[], result: { outcomes: unknown[] }) => ReportSection | Promise<ReportSection>,
   ): Promise<{ rows: MetricRow[]; files: string[]; analysis: { section: string; points: AnalysisPoint[] } }> {
     const { spec, datasets } = this.withDatasetFlags(variantSpec, flags.dataset);
     if (flags.subject) for (const p of spec.pipelines) p.subjects = flags.subject;
     const display = { long: false, limit: flags.limit };
     const result = (await this.runExperiment(spec, { out: flags.out, force: flags.force }, flags['grid-items'], display, datasets)) as { rows: MetricRow[]; files: string[] };
     const points = analysisPoints(result.rows, variantPipelines(spec.pipelines.map((p) => p.name), variants));
-    const built = section(points);
+    // The target spaces the mappers predicted (the other targets are images), for sections that tell them apart.
+    const { outcomes } = result as unknown as { outcomes: Array<{ mappers: Array<{ space: string }> }> };
+    const spaces = [...new Set(outcomes.flatMap((o) => o.mappers.map((m) => m.space)))];
+    const built = await section(points, spaces, { outcomes });
     const { REPORT_FILE, writeHtmlReport } = await import('../report/index.js');
     const page = result.files.find((f) => f.endsWith(`/${REPORT_FILE}`));
     if (page === undefined) throw new Error(`internal: the run wrote no ${REPORT_FILE}`);

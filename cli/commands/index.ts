@@ -1,6 +1,7 @@
 /** The command map (oclif explicit strategy): command id → class. */
 import AnalyzeLatentSize from './analyze/latent-size.js';
 import AnalyzeNoiseSensitivity from './analyze/noise-sensitivity.js';
+import AnalyzeRoi from './analyze/roi.js';
 import Bench from './bench.js';
 import CacheClean from './cache/clean.js';
 import CacheLs from './cache/ls.js';
@@ -24,6 +25,7 @@ export const COMMANDS = {
   bench: Bench,
   'analyze:noise-sensitivity': AnalyzeNoiseSensitivity,
   'analyze:latent-size': AnalyzeLatentSize,
+  'analyze:roi': AnalyzeRoi,
   'plugins:list': PluginsList,
   'plugins:inspect': PluginsInspect,
   'datasets:inspect': DatasetsInspect,
