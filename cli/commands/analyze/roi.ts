@@ -1,8 +1,8 @@
-import { Flags } from '@oclif/core';
+import { Args, Flags } from '@oclif/core';
 import { UserError } from '../../../core/errors.js';
 import { readSpecFile } from '../../../core/pipeline.js';
 import type { PipelineOutcome } from '../../../core/runner.js';
-import { AnalysisCommand, analysisFlags, fileArg, publishedFile } from '../../analyses/command.js';
+import { AnalysisCommand, analysisFlags, publishedFile } from '../../analyses/command.js';
 import { ALL_VOXELS, chooseRois, datasetRois, roiSection, roiSpec } from '../../analyses/roi.js';
 import { stimulate, stimulationTable, type StimulationPoint } from '../../analyses/stimulate.js';
 
@@ -22,7 +22,7 @@ export default class Roi extends AnalysisCommand<typeof Roi> {
     '<%= config.bin %> analyze roi my-pipeline.json --roi V1 --roi hV4',
     '<%= config.bin %> analyze roi my-pipeline.json --stimulate 2',
   ];
-  static override args = { file: fileArg(DEFAULT_FILE).file };
+  static override args = { file: Args.string({ description: `a pipeline file of one pipeline, any generator (default: ${DEFAULT_FILE})`, required: false }) };
   static override flags = {
     roi: Flags.string({ description: "an ROI of the dataset's atlas (default: every ROI it has); repeatable", multiple: true, multipleNonGreedy: true }),
     stimulate: Flags.string({ description: "also multiply each ROI's test fMRI by this gain and report how far the all-voxels mappers' predicted latents move" }),
