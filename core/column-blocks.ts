@@ -6,7 +6,7 @@
 import { mkdir, open, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ColumnBlocks } from './contracts.js';
-import { encodeNpy, openNpy } from './io/npy.js';
+import { encodeNpy, readNpy } from './io/npy.js';
 import type { Matrix } from './tensor.js';
 
 /** Column ranges [start, end) of `width` columns each (the last one narrower). */
@@ -106,20 +106,23 @@ export class ColumnBlockWriter {
 
   finish(): ColumnBlocks {
     if (this.written !== this.rows) throw new Error(`internal: ${this.written} of ${this.rows} rows written`);
-    const { rows, cols, ranges } = this;
-    return {
-      rows,
-      cols,
-      ranges,
-      read: async (block) => {
-        const file = await openNpy(this.path(block));
-        try {
-          const [start, end] = ranges[block]!;
-          return { rows, cols: end - start, data: (await file.readRows(0, rows)) as Float32Array };
-        } finally {
-          await file.close();
-        }
-      },
-    };
+    return blockFiles(this.rows, this.cols, this.ranges, (b) => this.path(b));
   }
+}
+
+/** Column blocks kept as one rows × (end − start) float32 .npy file per block, read one at a time. */
+export function blockFiles(rows: number, cols: number, ranges: Array<[number, number]>, path: (block: number) => string): ColumnBlocks {
+  return {
+    rows,
+    cols,
+    ranges,
+    read: async (block) => {
+      const { shape, data } = await readNpy(path(block));
+      const [start, end] = ranges[block]!;
+      if (shape[0] !== rows || shape[1] !== end - start || !(data instanceof Float32Array)) {
+        throw new Error(`internal: ${path(block)} holds (${shape.join(', ')}), expected float32 (${rows}, ${end - start})`);
+      }
+      return { rows, cols: end - start, data };
+    },
+  };
 }

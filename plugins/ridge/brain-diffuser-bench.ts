@@ -18,9 +18,9 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { recordedFigure, type ReferenceFigure } from '../../core/bench/reference.js';
-import { blockRanges } from '../../core/column-blocks.js';
+import { blockFiles, blockRanges } from '../../core/column-blocks.js';
 import type { ColumnBlocks } from '../../core/contracts.js';
-import { readNpy, writeNpy } from '../../core/io/npy.js';
+import { writeNpy } from '../../core/io/npy.js';
 import type { Linalg } from '../../core/compute/linalg.js';
 import type { Matrix } from '../../core/tensor.js';
 import { float64Check, gaussian, mix, syntheticRidgeData } from './bench.js';
@@ -142,15 +142,7 @@ async function writeSyntheticBlocks(dir: string, cols: number, width: number, ma
     rows = Y.rows;
     await writeNpy(path(b), { shape: [Y.rows, Y.cols], data: Y.data });
   }
-  return {
-    rows,
-    cols,
-    ranges,
-    read: async (b) => {
-      const { shape, data } = await readNpy(path(b));
-      return { rows: shape[0]!, cols: shape[1]!, data: data as Float32Array };
-    },
-  };
+  return blockFiles(rows, cols, ranges, path);
 }
 
 function takeFirst(m: Matrix, cols: number): Matrix {

@@ -14,6 +14,7 @@ import { matrix, type Matrix } from '../../core/tensor.js';
 import { loadFittedRidge, RidgeMapper } from '../../plugins/ridge/ridge.js';
 import type { RidgeOptions } from '../../plugins/ridge/schema.js';
 import { testServices } from '../helpers/services.js';
+import { maxRelativeError } from '../fixtures/cnn/helpers.js';
 
 const services = testServices({ linalg: createLinalg() });
 
@@ -60,16 +61,6 @@ async function onDisk(Y: Matrix, width: number) {
   return writer.finish();
 }
 
-function maxRelative(a: Float32Array, b: Float32Array): number {
-  let d = 0;
-  let s = 0;
-  for (let i = 0; i < a.length; i++) {
-    d = Math.max(d, Math.abs(a[i]! - b[i]!));
-    s = Math.max(s, Math.abs(b[i]!));
-  }
-  return d / s;
-}
-
 describe('column blocks on disk', () => {
   it('hold the matrix written in row chunks, block by block', async () => {
     const { Y } = problem(30, 10, 23, 1, 1);
@@ -99,7 +90,7 @@ describe('ridge fitColumns', () => {
     const whileFitting = await new RidgeMapper(options, services).fitColumns(X, await onDisk(Y, 8), { seed: 0 }, { dir, predict: Xtest });
     const loaded = await loadFittedRidge(dir, services);
     const expected = (await whole.predict(Xtest)).data;
-    expect(maxRelative((await loaded.predict(Xtest)).data, expected)).toBeLessThan(1e-6);
+    expect(maxRelativeError((await loaded.predict(Xtest)).data, expected)).toBeLessThan(1e-6);
     // The predictions made while fitting are the saved model's.
     expect(Array.from(whileFitting!.data)).toEqual(Array.from((await loaded.predict(Xtest)).data));
     const { columnBlocks, cvR2, cvR2ByAlpha, ...rest } = loaded.summary as Record<string, unknown>;
