@@ -92,7 +92,7 @@ export default class Bench extends BaseCommand<typeof Bench> {
       });
       result.ridge = bench;
       const t = new Table({
-        head: ['targets', 'n × p', 'fit s', 'predict s', 'total s', 'GFLOP/s', 'sklearn fit + predict s', 'speed-up', 'max rel. diff vs float64'],
+        head: ['targets', 'n × p', 'fit s', 'predict s', 'total s', 'GFLOP/s', 'sklearn fit + predict s', 'speed-up', '÷ op-count limit', 'max rel. diff vs float64'],
         style: { head: [], border: [] },
       });
       for (const r of bench.rows) {
@@ -105,11 +105,16 @@ export default class Bench extends BaseCommand<typeof Bench> {
           r.gflops.toFixed(0),
           r.sklearn ? `${r.sklearn.seconds.toFixed(1)} (${r.sklearn.label})` : '—',
           r.speedupVsSklearn === undefined || !r.sklearn ? '—' : ratioText(r.speedupVsSklearn, r.sklearn),
+          r.limits.map((l, i) => `${l.ratio.toFixed(2)}× of ${l.seconds.toFixed(1)} s (${i === 0 ? 'engine' : 'BLAS'})`).join('\n'),
           r.maxRelativeDifference.toExponential(1),
         ]);
       }
       this.log(t.toString());
       this.log("speed-up = scikit-learn Ridge's fit + predict ÷ ours, on the same shapes; ours includes z-scoring the voxels, theirs does not");
+      this.log(
+        `op-count limit = n²p (Gram) + n³/3 (Cholesky) + 2mnp + 2n²m + 2mnt (test side) at a float32 matmul peak measured now: ` +
+          bench.peaks.map((pk) => `${pk.engine} ${pk.gflops.toFixed(0)} GFLOP/s`).join(', '),
+      );
       const kinds = new Set(bench.rows.map((r) => r.sklearn?.kind));
       if (kinds.has('recorded')) this.log('vs recorded: a time from another day, not a same-run ratio (timings drift by tens of percent between days)');
       if (bench.referenceNote) this.log(`scikit-learn not run: ${bench.referenceNote}`);

@@ -18,6 +18,7 @@ import {
 } from '../../core/bench/reference.js';
 import type { PluginServices } from '../../core/services.js';
 import { cholesky, choleskySolve } from '../../core/compute/cholesky.js';
+import { benchLinalg } from '../../core/bench/matmul.js';
 import { createLinalg, type Dense, type Linalg } from '../../core/compute/linalg.js';
 import { Rng } from '../../core/rng.js';
 import type { Matrix } from '../../core/tensor.js';
@@ -67,12 +68,36 @@ export interface RidgeBenchResult {
   speedupVsSklearn?: number;
   /** max over checked targets of max|ŷ − ŷ₆₄| / max|ŷ₆₄ − ȳ| (relative to the spread of the predictions). */
   maxRelativeDifference: number;
+  /** The kernel solution's operation count (`operationCount`), GFLOP. */
+  operationGflop: number;
+  /** operationGflop at each measured matrix-multiply peak, and totalSeconds ÷ that: how near the hardware the fit runs. */
+  limits: OperationLimit[];
   checkedTargets: number;
   summary: Record<string, unknown>;
 }
 
+export interface OperationLimit {
+  /** Whose peak: this engine's, or the reference BLAS's (numpy's float32 matmul in the scikit-learn process). */
+  engine: string;
+  peakGflops: number;
+  seconds: number;
+  /** totalSeconds / seconds. */
+  ratio: number;
+}
+
+/**
+ * Floating-point operations a kernel ridge fit + predict cannot avoid, in the issue's accounting: the symmetric Gram
+ * n²·p, the Cholesky factor n³/3, the test kernel 2·m·n·p, its two triangular solves 2·n²·m and the product with the
+ * targets 2·m·n·t. Z-scoring, centring and copies are not counted (memory-bound).
+ */
+export function operationCount(n: number, p: number, m: number, t: number): number {
+  return n * n * p + (n * n * n) / 3 + 2 * m * n * p + 2 * n * n * m + 2 * m * n * t;
+}
+
 export interface RidgeBench {
   rows: RidgeBenchResult[];
+  /** Matrix-multiply peaks measured in this run (float32 4096² square, best of 3): the engine's, and the reference BLAS's when Python ran. */
+  peaks: Array<{ engine: string; gflops: number }>;
   /** Why scikit-learn did not run in this bench, when it did not. */
   referenceNote?: string;
 }
@@ -87,6 +112,7 @@ export async function benchRidge(options: RidgeBenchOptions = {}): Promise<Ridge
 
   const { RidgeMapper } = await import('./ridge.js');
   const check = await float64Check(counting.linalg, Xtrain, Xtest, alpha);
+  const enginePeak = await squarePeak(counting.linalg, n >= 4096 ? 4096 : 1024);
   const results: RidgeBenchResult[] = [];
   for (const t of targetCounts) {
     const Y = await mix(counting.linalg, trainFactors, gaussian(rng, rank, t), 2, rng.nextUint32());
@@ -118,16 +144,30 @@ export async function benchRidge(options: RidgeBenchOptions = {}): Promise<Ridge
       gflops: gflop / totalSeconds,
       maxRelativeDifference: check(Y, predicted, columns),
       checkedTargets: columns.length,
+      operationGflop: operationCount(n, p, m, t) / 1e9,
+      limits: [],
       summary: fitted.summary,
     });
   }
   // After ours, so that both sides start from a machine without the other's arrays in memory.
   const reference = await sklearnFigures({ n, p, m, alpha, targets: targetCounts, seed: options.seed ?? 0, python: options.python });
+  const peaks = [{ engine: counting.linalg.engine, gflops: enginePeak }, ...(reference.blasPeak ? [reference.blasPeak] : [])];
   for (const r of results) {
     const figure = reference.figures.get(r.targets) ?? recordedSklearn(n, p, m, alpha, r.targets);
     if (figure) Object.assign(r, { sklearn: figure, speedupVsSklearn: figure.seconds / r.totalSeconds });
+    r.limits = peaks.map(({ engine, gflops }) => {
+      const seconds = r.operationGflop / gflops;
+      return { engine, peakGflops: gflops, seconds, ratio: r.totalSeconds / seconds };
+    });
   }
-  return { rows: results, ...(reference.note ? { referenceNote: reference.note } : {}) };
+  return { rows: results, peaks, ...(reference.note ? { referenceNote: reference.note } : {}) };
+}
+
+/** Best of three float32 size² square products on the engine, GFLOP/s (after one warm-up). */
+async function squarePeak(linalg: Linalg, size: number): Promise<number> {
+  const [measured] = await benchLinalg({ linalg, runs: 3, cases: [{ name: `square ${size}`, m: size, k: size, n: size }] });
+  if (!measured) throw new Error('internal: no peak measurement');
+  return measured.bestGflops;
 }
 
 /** The recorded figure, at exactly the shapes and alpha it was recorded at; else none. */
@@ -138,6 +178,9 @@ export function recordedSklearn(n: number, p: number, m: number, alpha: number, 
 
 interface SklearnOutput {
   tool: string;
+  blas?: string[];
+  /** numpy's float32 4096² matmul, best of 3, GFLOP/s. */
+  peakGflops: number;
   results: Array<{ targets: number; fitSeconds: number; predictSeconds: number }>;
 }
 
@@ -150,7 +193,7 @@ async function sklearnFigures(shape: {
   targets: number[];
   seed: number;
   python?: string;
-}): Promise<{ figures: Map<number, ReferenceFigure>; note?: string }> {
+}): Promise<{ figures: Map<number, ReferenceFigure>; blasPeak?: { engine: string; gflops: number }; note?: string }> {
   const figures = new Map<number, ReferenceFigure>();
   const probe = await findReferencePython(['sklearn', 'numpy'], pythonCandidates(shape.python));
   if (!probe.found) return { figures, note: probe.reason };
@@ -164,7 +207,9 @@ async function sklearnFigures(shape: {
     for (const r of out.results) {
       figures.set(r.targets, sameRunFigure(out.tool, r.fitSeconds + r.predictSeconds, { fit: r.fitSeconds, predict: r.predictSeconds }));
     }
-    return { figures };
+    if (!(out.peakGflops > 0)) return { figures, note: `the reference script gave no BLAS peak (peakGflops ${String(out.peakGflops)})` };
+    const blas = out.blas?.length ? out.blas.join(', ') : 'BLAS';
+    return { figures, blasPeak: { engine: `numpy ${blas} float32`, gflops: out.peakGflops } };
   } catch (error) {
     return { figures, note: `scikit-learn (${probe.found.python}) failed: ${(error as Error).message}` };
   }

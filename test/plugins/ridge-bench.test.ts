@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { benchRidge, recordedSklearn } from '../../plugins/ridge/bench.js';
+import { benchRidge, operationCount, recordedSklearn } from '../../plugins/ridge/bench.js';
 import { fakePython } from '../helpers/fake-python.js';
 
 const tiny = { trainRows: 120, voxels: 300, testRows: 15, targets: [5, 40], checkTargets: 4 };
@@ -19,6 +19,12 @@ describe('ridge bench (tiny size: runs and reports consistent numbers; speed is 
       // No reference ran, and no recorded figure exists at this size: no ratio at all.
       expect(r.sklearn).toBeUndefined();
       expect(r.speedupVsSklearn).toBeUndefined();
+      // Only the engine's own peak when no reference ran.
+      expect(r.operationGflop).toBeCloseTo(operationCount(120, 300, 15, r.targets) / 1e9, 12);
+      expect(r.limits).toHaveLength(1);
+      expect(r.limits[0]!.peakGflops).toBeGreaterThan(0);
+      expect(r.limits[0]!.seconds).toBeCloseTo(r.operationGflop / r.limits[0]!.peakGflops, 12);
+      expect(r.limits[0]!.ratio).toBeCloseTo(r.totalSeconds / r.limits[0]!.seconds, 12);
     }
     expect(referenceNote).toMatch(/turned off/);
   });
@@ -26,6 +32,8 @@ describe('ridge bench (tiny size: runs and reports consistent numbers; speed is 
   it("divides by scikit-learn's fit + predict measured in the same run when Python has it", async () => {
     const output = {
       tool: 'scikit-learn 1.2.1',
+      blas: ['openblas 0.3.21 (2 threads)'],
+      peakGflops: 100,
       results: [
         { targets: 5, fitSeconds: 2, predictSeconds: 0.5 },
         { targets: 40, fitSeconds: 3, predictSeconds: 1 },
@@ -38,7 +46,19 @@ describe('ridge bench (tiny size: runs and reports consistent numbers; speed is 
       ['same-run', 'measured in this run', 2.5],
       ['same-run', 'measured in this run', 4],
     ]);
-    for (const r of rows) expect(r.speedupVsSklearn).toBeCloseTo(r.sklearn!.seconds / r.totalSeconds, 12);
+    for (const r of rows) {
+      expect(r.speedupVsSklearn).toBeCloseTo(r.sklearn!.seconds / r.totalSeconds, 12);
+      // The reference BLAS's peak, reported by the same process, is the second limit.
+      expect(r.limits[1]).toMatchObject({ engine: 'numpy openblas 0.3.21 (2 threads) float32', peakGflops: 100 });
+      expect(r.limits[1]!.seconds).toBeCloseTo(r.operationGflop / 100, 12);
+    }
+  });
+
+  it("counts the kernel solution's operations as the issue does (hand case; ≈ 1.97 TFLOP at NSD subj01 with 4,096 targets)", () => {
+    // n=2, p=3, m=1, t=1: 4·3 + 8/3 + 2·1·2·3 + 2·4·1 + 2·1·2·1.
+    expect(operationCount(2, 3, 1, 1)).toBeCloseTo(12 + 8 / 3 + 12 + 8 + 4, 12);
+    expect(8859 * 8859 * 15724).toBeCloseTo(1.234e12, -9);
+    expect(operationCount(8859, 15724, 982, 4096) / 1e12).toBeCloseTo(1.965, 2);
   });
 
   it('says why scikit-learn did not run when Python lacks it', async () => {

@@ -3,7 +3,8 @@
 Run by core/bench/reference.ts with the bench's sizes; prints one JSON line. Data: voxels driven by 64 shared
 factors plus uniform noise, targets from the same factors plus noise (as plugins/ridge/bench.ts), float32, voxels
 z-scored with training statistics beforehand (as Brain-Diffuser does; not timed). Timed: Ridge(alpha).fit on the
-training rows, then predict on the test rows — what Brain-Diffuser's regression stage runs per latent.
+training rows, then predict on the test rows — what Brain-Diffuser's regression stage runs per latent. Also
+timed: numpy's float32 square matmul (the BLAS's peak on this machine, for the bench's op-count limit).
 """
 import argparse, json, platform, sys, time
 
@@ -57,8 +58,19 @@ for t in [int(v) for v in a.targets.split(",")]:
     results.append(dict(targets=t, fitSeconds=fitted - started, predictSeconds=done - fitted))
     del model, Y
 
+# The BLAS's own peak on this machine (float32 square matmul, best of 3): the bench's op-count limit uses it too.
+size = 4096 if n >= 4096 else 1024
+A = rng.standard_normal((size, size), dtype=np.float32)
+A @ A
+best = float("inf")
+for _ in range(3):
+    started = time.perf_counter()
+    A @ A
+    best = min(best, time.perf_counter() - started)
+peak_gflops = 2 * size**3 / best / 1e9
+
 blas = [f"{i.get('internal_api')} {i.get('version')} ({i.get('num_threads')} threads)"
         for i in (threadpool_info() if threadpool_info else []) if i.get("user_api") == "blas"]
 print(json.dumps(dict(tool=f"scikit-learn {sklearn.__version__}", versions=dict(python=platform.python_version(), numpy=np.__version__,
-                      sklearn=sklearn.__version__), blas=blas, results=results)))
+                      sklearn=sklearn.__version__), blas=blas, peakGflops=peak_gflops, results=results)))
 sys.stdout.flush()
