@@ -40,6 +40,7 @@ import { toRanges, type FittedMapperRecord } from './exported-model.js';
 import { PACKAGE_VERSION } from './version.js';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { ModelLayout } from './models/folder.js';
 import type { ModelStore } from './models/store.js';
 import type { PluginServices } from './services.js';
 import { TOKENS } from './tokens.js';
@@ -99,6 +100,22 @@ export interface PipelineOutcome {
   /** A generator's intermediate images by label (two-stage's `stage 1`), as scored. */
   stages?: Record<string, ImageBatch>;
   truth: ImageBatch;
+  /** Every model folder a plugin of this run declared (generator, mappers, metrics), with its digest. */
+  models: ModelUse[];
+}
+
+/** A model folder one plugin used: what the provenance shows, so that a result names the exact weights behind it. */
+export interface ModelUse {
+  kind: PluginKind;
+  /** The plugin id (`alexnet-2`, `vdvae`). */
+  plugin: string;
+  /** What the network is for (the plugin's ModelRequirement role). */
+  role: string;
+  name: string;
+  path: string;
+  layout: ModelLayout;
+  /** ModelStore.folderDigest: sha256 over every graph file's sha256, the digest feature caches and VDVAE's keys hold. */
+  digest: string;
 }
 
 export interface ExperimentResult {
@@ -670,6 +687,7 @@ export class ExperimentRunner {
       }
     }
     const reconstructions = model.samples[0]!;
+    const models = await this.modelsUsed(pipeline);
 
     return {
       pipeline: pipeline.name,
@@ -688,7 +706,32 @@ export class ExperimentRunner {
       reconstructions,
       ...(model.stages ? { stages: model.stages } : {}),
       truth: truthImages,
+      models,
     };
+  }
+
+  /** The model folders this pipeline's plugins declare, digested (files hashed once per store; validate() read them). */
+  private async modelsUsed(pipeline: PipelineSpec): Promise<ModelUse[]> {
+    const { registry } = this.core;
+    const store = this.core.container.get<ModelStore>(TOKENS.Models);
+    const refs: Array<[PluginKind, PluginRef]> = [
+      ['generator', pipeline.generator],
+      ...Object.values(pipeline.mappers).map((m): [PluginKind, PluginRef] => ['mapper', m]),
+      ...pipeline.metrics.map((m): [PluginKind, PluginRef] => ['metric', m]),
+    ];
+    const used: ModelUse[] = [];
+    const seen = new Set<string>();
+    for (const [kind, ref] of refs) {
+      const needs = registry.factory(kind, ref.id).models?.(registry.resolveOptions(kind, ref.id, ref.options)) ?? [];
+      for (const requirement of needs) {
+        const folder = await store.folder(requirement.model, `${kind} '${ref.id}' in ${pipeline.name}`, requirement.produce);
+        const key = JSON.stringify([kind, ref.id, requirement.role, folder.dir]);
+        if (seen.has(key)) continue;
+        seen.add(key);
+        used.push({ kind, plugin: ref.id, role: requirement.role, name: folder.name, path: folder.dir, layout: folder.layout, digest: await store.folderDigest(folder) });
+      }
+    }
+    return used;
   }
 
   private row(

@@ -1,10 +1,11 @@
 /**
  * Provenance: everything results.json and run.json hold about how the numbers were made — the pipelines as run
  * (seeds, plugins and options), each plugin's package, version, source and code digest, each fitted mapper's
- * summary and cache use, item and voxel counts, and the time each step took.
+ * summary and cache use, the model folders the plugins used with their digests, item and voxel counts, and the time
+ * each step took.
  */
 import type { Provenance } from '../../core/registry.js';
-import type { ResultsJson, RunRecord } from './results-file.js';
+import type { OutcomeJson, ResultsJson, RunRecord } from './results-file.js';
 import type { ReportCell, ReportSection, ReportTable } from './section.js';
 
 function code(value: unknown): ReportCell {
@@ -56,6 +57,40 @@ function pluginsTable(results: ResultsJson): ReportTable {
   };
 }
 
+/**
+ * One row per model folder a plugin used (kind, plugin, role and folder), naming the runs that used it; absent when
+ * no plugin of the run took a model (or the folder predates the record).
+ */
+function modelsTable(results: ResultsJson): ReportTable | undefined {
+  const models = new Map<string, { m: NonNullable<OutcomeJson['models']>[number]; users: Set<string> }>();
+  for (const o of results.outcomes) {
+    for (const m of o.models ?? []) {
+      const key = JSON.stringify([m.kind, m.plugin, m.role, m.path, m.digest]);
+      const entry = models.get(key) ?? { m, users: new Set<string>() };
+      entry.users.add(`${o.pipeline} (${o.subject})`);
+      models.set(key, entry);
+    }
+  }
+  if (models.size === 0) return undefined;
+  return {
+    id: 'table-models',
+    caption: 'model folders',
+    head: ['kind', 'plugin', 'role', 'model', 'folder', 'digest (sha256)', 'used by'],
+    rows: [...models.values()].map(({ m, users }) => ({
+      cells: [
+        m.kind,
+        m.plugin,
+        m.role,
+        m.name,
+        { text: m.path, classes: ['code'] },
+        { text: m.digest, classes: ['code', 'nowrap'], data: { model: m.name, plugin: m.plugin } },
+        [...users].join(', '),
+      ],
+    })),
+    notes: ['Digest: sha256 over the sha256 of every graph file of the folder (ModelStore.folderDigest), the digest cache keys of the features computed with it hold.'],
+  };
+}
+
 export function provenanceSection(results: ResultsJson, run: RunRecord | undefined): ReportSection {
   const outcomes = results.outcomes;
   const runsTable: ReportTable = {
@@ -95,6 +130,6 @@ export function provenanceSection(results: ResultsJson, run: RunRecord | undefin
     id: 'provenance',
     title: 'Provenance',
     text,
-    tables: [...(run ? [pipelinesTable(run)] : []), pluginsTable(results), runsTable, mappersTable],
+    tables: [...(run ? [pipelinesTable(run)] : []), pluginsTable(results), ...[modelsTable(results)].filter((t) => t !== undefined), runsTable, mappersTable],
   };
 }

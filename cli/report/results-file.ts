@@ -12,10 +12,16 @@ import { UserError } from '../../core/errors.js';
 import { writeFileAtomic } from '../../core/io/atomic.js';
 import { rethrowFileSystemError } from '../../core/io/folders.js';
 import type { ExperimentSpec } from '../../core/pipeline.js';
-import type { MetricRow, PipelineOutcome } from '../../core/runner.js';
+import type { MetricRow, ModelUse, PipelineOutcome } from '../../core/runner.js';
 
-/** An outcome as results.json holds it: no image arrays; per-item values that were NaN are null there. */
-export type OutcomeJson = Omit<PipelineOutcome, 'reconstructions' | 'truth' | 'perItem'> & { perItem: Record<string, Array<number | null>> };
+/**
+ * An outcome as results.json holds it: no image arrays; per-item values that were NaN are null there; `models`
+ * absent in folders written before runs recorded their model folders.
+ */
+export type OutcomeJson = Omit<PipelineOutcome, 'reconstructions' | 'truth' | 'perItem' | 'models'> & {
+  perItem: Record<string, Array<number | null>>;
+  models?: ModelUse[];
+};
 
 export interface ResultsJson {
   name: string;
@@ -70,6 +76,14 @@ const COMPARISON_FIELDS: Record<string, [Check, string]> = {
   pValue: [isNumber, 'a number'],
   items: [isCount, 'a count'],
 };
+const MODEL_FIELDS: Record<string, [Check, string]> = {
+  kind: [isString, 'a string'],
+  plugin: [isString, 'a string'],
+  role: [isString, 'a string'],
+  name: [isString, 'a string'],
+  path: [isString, 'a string'],
+  digest: [(v) => typeof v === 'string' && /^[0-9a-f]{64}$/.test(v), 'a sha256 (64 hex digits)'],
+};
 const OUTCOME_FIELDS: Record<string, [Check, string]> = {
   pipeline: [isString, 'a string'],
   subject: [isString, 'a string'],
@@ -119,6 +133,11 @@ export async function readResultsJson(dir: string): Promise<ResultsJson> {
   (root.comparisons as unknown[]).forEach((r, i) => checkFields(path, `comparisons[${i}]`, r, COMPARISON_FIELDS));
   (root.outcomes as unknown[]).forEach((o, i) => {
     checkFields(path, `outcomes[${i}]`, o, OUTCOME_FIELDS);
+    const models = (o as OutcomeJson).models;
+    if (models !== undefined) {
+      if (!isArray(models)) throw new UserError(`outcomes[${i}].models: expected an array`, path);
+      models.forEach((m, k) => checkFields(path, `outcomes[${i}].models[${k}]`, m, MODEL_FIELDS));
+    }
     // A set-level metric (FID) has no value per test item: its array may be shorter than testIds (the page skips it).
     for (const [key, values] of Object.entries((o as OutcomeJson).perItem)) {
       if (!Array.isArray(values) || !values.every(isNumberOrNull)) throw new UserError(`outcomes[${i}].perItem['${key}']: expected an array of numbers`, path);

@@ -3,7 +3,7 @@
  * included; bar-chart values; comparison verdicts; what an added section needs; and the checks of results.json,
  * run.json and images/index.json, each error naming the file and the field.
  */
-import { mkdtemp, rm, writeFile, mkdir } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile, mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -16,6 +16,10 @@ import type { ReportCell } from '../../cli/report/section.js';
 import type { PairedComparisonRow } from '../../core/comparisons.js';
 import type { MetricRow, PipelineOutcome } from '../../core/runner.js';
 import type { ImageBatch } from '../../core/tensor.js';
+import { readModelFolder } from '../../core/models/folder.js';
+import { ModelStore } from '../../core/models/store.js';
+import { runCli } from '../helpers/cli.js';
+import { alexNetTapsGraph, writeNeurodecodeFolder } from '../helpers/models.js';
 
 function row(pipeline: string, subject: string, metric: string, value: number, trivial: number, extra: Partial<MetricRow> = {}): MetricRow {
   const direction = metric === 'mse' ? 'lower' : 'higher';
@@ -100,6 +104,7 @@ async function resultsFolder(name: string): Promise<string> {
     testIds: ['i0', 'i1', 'i2'],
     reconstructions: images(level),
     truth: images(0),
+    models: [],
   });
   const outcomes = [outcome('a', 1), outcome('b', 5)];
   const json = {
@@ -164,4 +169,35 @@ describe('results folder', () => {
     await writeFile(manifest, JSON.stringify(saved));
     await expect(readItemImages(dir)).rejects.toThrow(`${manifest}: groups[0].columns[0].files: expected 3 entries (one per item id), found 2`);
   });
+});
+
+describe('model digests in the provenance', () => {
+  it('a run records each model folder its plugins used (name, path, the store’s digest); the page and `neurodecode report` show it', async () => {
+    const dir = join(tmp, 'digests');
+    const alexnet = await writeNeurodecodeFolder(join(dir, 'models', 'alexnet'), { graphs: { features: alexNetTapsGraph() } });
+    await writeFile(join(dir, 'neurodecode.config.json'), JSON.stringify({ models: { alexnet } }));
+    const dataset = { id: 'synthetic', options: { subjects: 1, trainImages: 60, testImages: 8, voxels: 200, imageSize: 32 } };
+    await writeFile(join(dir, 'p.json'), JSON.stringify({ name: 'p', dataset, generator: 'pixels', mappers: { '*': 'ridge' }, metrics: ['pixcorr', 'alexnet-2'] }));
+    const run = await runCli(['compare', 'p.json', '--out', 'out', '--json'], dir);
+    expect(run.code, run.stderr).toBe(0);
+    const out = join(dir, 'out');
+    // What the store computes for the folder, with nothing cached: the same digest the feature cache keys hold.
+    const digest = await new ModelStore({ cwd: dir, configured: {} }, undefined as never).folderDigest(await readModelFolder('alexnet', alexnet));
+    const results = await readResultsJson(out);
+    expect(results.outcomes[0]!.models).toEqual([{ kind: 'metric', plugin: 'alexnet-2', role: expect.any(String), name: 'alexnet', path: alexnet, layout: 'neurodecode', digest }]);
+    const shown = (sections: ReportSection[]) => {
+      const table = sections.find((s) => s.id === 'provenance')!.tables!.find((t) => t.id === 'table-models')!;
+      expect(table.head).toEqual(['kind', 'plugin', 'role', 'model', 'folder', 'digest (sha256)', 'used by']);
+      return table.rows.map((r) => r.cells.map((c) => (typeof c === 'string' ? c : c.text)));
+    };
+    const expected = [['metric', 'alexnet-2', results.outcomes[0]!.models![0]!.role, 'alexnet', alexnet, digest, 'p (subj01)']];
+    expect(shown((await buildReportData(out)).sections)).toEqual(expected);
+    // The report rebuilt from the folder alone shows it too.
+    const html = () => readFile(join(out, 'report.html'), 'utf8');
+    const pageSections = async () => (JSON.parse(/<script type="application\/json" id="report-data">(.*?)<\/script>/s.exec(await html())![1]!) as { sections: ReportSection[] }).sections;
+    expect(shown(await pageSections())).toEqual(expected);
+    await rm(join(out, 'report.html'));
+    expect((await runCli(['report', out], dir)).code).toBe(0);
+    expect(shown(await pageSections())).toEqual(expected);
+  }, 120_000);
 });
