@@ -221,7 +221,7 @@ function checkFittedSpaces(pipeline: PipelineSpec, fitted: TargetSpace[], declar
 }
 
 /** A generation's shape, checked before any metric reads it (a plugin bug otherwise, named). */
-function checkGeneration(generation: Generation, items: number, generator: string): Generation {
+export function checkGeneration(generation: Generation, items: number, generator: string): Generation {
   const where = `generator '${generator}'`;
   if (generation.samples.length === 0) throw new UserError('generate returned no sample', where);
   for (const [label, batch] of [...generation.samples.map((b, s) => [`sample ${s + 1}`, b] as const), ...Object.entries(generation.stages ?? {})]) {
@@ -241,7 +241,7 @@ function trivialSubset(pipeline: PipelineSpec, items: number, costly: boolean): 
  * One metric over one or more samples: with several, each item's value is the mean over the samples (and a
  * set-level metric's value the mean of its per-sample values), as Takagi's identification averages them.
  */
-async function scoreSamples(metric: Metric, samples: ImageBatch[], truth: ImageBatch, context: { seed: number }): Promise<MetricResult> {
+export async function scoreSamples(metric: Metric, samples: ImageBatch[], truth: ImageBatch, context: { seed: number }): Promise<MetricResult> {
   const results: MetricResult[] = [];
   for (const pred of samples) results.push(await metric.compute({ kind: 'image', pred, truth }, context));
   if (results.length === 1) return results[0]!;

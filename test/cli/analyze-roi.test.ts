@@ -21,17 +21,27 @@ interface Stimulation {
   space: string;
   gain: number;
   change: number;
+  items: number;
+}
+interface ImageStimulation {
+  roi: string;
+  gain: number;
+  items: number;
+  pixcorrDistance: number;
+  rms: number;
+  metrics: Array<{ metric: string; direction: string; unstimulated: number | null; stimulated: number | null; change: number | null }>;
 }
 interface Result {
   stimulation?: Stimulation[];
+  stimulationImages?: ImageStimulation[];
   rows: Row[];
   outcomes: Array<{ pipeline: string; mappers: Array<{ space: string; model: { voxels: { ranges: unknown; rois?: string[] } } }> }>;
   analysis: { section: string };
 }
 interface Section {
   id: string;
-  tables: Array<{ head: string[]; rows: Array<{ cells: Array<string | { value?: number | null }> }> }>;
-  charts: Array<{ spec: { data: { values: Array<{ roi: string; space: string; score: number }> } } }>;
+  tables: Array<{ id?: string; head: string[]; rows: Array<{ cells: Array<string | { value?: number | null }> }> }>;
+  charts: Array<{ spec: { data: { values: Array<{ roi: string; space: string; score: number; distance?: number; metric?: string; change?: number }> } } }>;
 }
 
 const DATASET = { id: 'synthetic', options: { subjects: 1, trainImages: 200, testImages: 30, voxels: 400, imageSize: 32 } };
@@ -97,6 +107,15 @@ describe('analyze roi', () => {
     const one = await analyze(['pixels.json', '--stimulate', '1'], 'gain1');
     expect(one.result.stimulation).toHaveLength(ROIS.length);
     for (const p of one.result.stimulation!) expect(p.change, p.roi).toBe(0);
+    // The reconstructions too: the same seeds and item ids give the same images, so nothing moves, exactly.
+    const still = one.result.stimulationImages!;
+    expect(still.map((p) => p.roi)).toEqual(ROIS);
+    for (const p of still) {
+      expect([p.pixcorrDistance, p.rms], p.roi).toEqual([0, 0]);
+      expect(p.metrics.map((m) => [m.metric, m.change]), p.roi).toEqual([['pixcorr', 0]]);
+      // The unstimulated images are the run's reconstructions: the metric is the all-voxels row's.
+      expect(p.metrics[0]!.unstimulated).toBe(score(one.result.rows, 'all voxels', 'image', 'pixcorr'));
+    }
     const two = await analyze(['pixels.json', '--stimulate', '2'], 'gain2');
     const moved = two.result.stimulation!;
     expect(moved.map((p) => p.roi)).toEqual(ROIS);
@@ -110,6 +129,34 @@ describe('analyze roi', () => {
     expect(table.head).toEqual(['stimulated ROI', 'pixels: relative L2 change']);
     expect(table.rows.map((r) => r.cells[0])).toEqual(ROIS);
     expect((table.rows[0]!.cells[1] as { value: number }).value).toBe(change(moved, 'V1'));
+
+    // Images: every ROI the mapper uses moves the reconstructions (finite, > 0), V1 most; the metric changes are finite.
+    const images = two.result.stimulationImages!;
+    expect(images.map((p) => p.roi)).toEqual(ROIS);
+    for (const p of images) {
+      expect(p.items, p.roi).toBe(30);
+      expect(Number.isFinite(p.pixcorrDistance) && p.pixcorrDistance > 0 && Number.isFinite(p.rms) && p.rms > 0, p.roi).toBe(true);
+      const [pixcorr] = p.metrics;
+      expect(pixcorr!.change).toBe(pixcorr!.stimulated! - pixcorr!.unstimulated!);
+      expect(Number.isFinite(pixcorr!.change), p.roi).toBe(true);
+    }
+    const distance = (roi: string) => images.find((p) => p.roi === roi)!.pixcorrDistance;
+    expect(distance('V1')).toBeGreaterThan(distance('category-disc'));
+    // The table's cells are --json's numbers, unrounded; the bar chart's bars too.
+    const imageTable = two.section.tables.find((t) => t.id === 'roi-stimulation-images')!;
+    expect(imageTable.head).toEqual(['stimulated ROI', 'images moved: 1 − PixCorr', 'images moved: RMS', 'Δ pixcorr ↑']);
+    expect(imageTable.rows.map((r) => r.cells.map((c) => (typeof c === 'string' ? c : c.value)))).toEqual(
+      images.map((p) => [p.roi, p.pixcorrDistance, p.rms, p.metrics[0]!.change]),
+    );
+    const bars = two.section.charts.find((c) => c.spec.data.values[0]?.distance !== undefined)!;
+    expect(bars.spec.data.values.map((v) => [v.roi, v.distance])).toEqual(images.map((p) => [p.roi, p.pixcorrDistance]));
+  }, 180_000);
+
+  it('--stimulate respects --limit, with a generator fitted on the training images (pca): the first N test items, the run\'s images', async () => {
+    const { result } = await analyze(['pca.json', '--roi', 'V1', '--stimulate', '3', '--limit', '7'], 'limited');
+    expect(result.stimulation!.map((p) => p.items)).toEqual([7]);
+    expect(result.stimulationImages!.map((p) => [p.roi, p.items])).toEqual([['V1', 7]]);
+    expect(result.stimulationImages![0]!.metrics[0]!.unstimulated).toBe(score(result.rows, 'all voxels', 'image', 'pixcorr'));
   }, 120_000);
 
   it.each([

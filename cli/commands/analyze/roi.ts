@@ -4,7 +4,8 @@ import { readSpecFile } from '../../../core/pipeline.js';
 import type { PipelineOutcome } from '../../../core/runner.js';
 import { AnalysisCommand, analysisFlags, publishedFile } from '../../analyses/command.js';
 import { ALL_VOXELS, chooseRois, datasetRois, roiSection, roiSpec } from '../../analyses/roi.js';
-import { stimulate, stimulationTable, type StimulationPoint } from '../../analyses/stimulate.js';
+import { stimulate, type StimulationResult } from '../../analyses/stimulate.js';
+import { imageStimulationCharts, imageStimulationTable, stimulationTable } from '../../analyses/stimulation-section.js';
 
 const DEFAULT_FILE = 'cli/experiments/brain-diffuser.json';
 
@@ -25,7 +26,10 @@ export default class Roi extends AnalysisCommand<typeof Roi> {
   static override args = { file: Args.string({ description: `a pipeline file of one pipeline, any generator (default: ${DEFAULT_FILE})`, required: false }) };
   static override flags = {
     roi: Flags.string({ description: "an ROI of the dataset's atlas (default: every ROI it has); repeatable", multiple: true, multipleNonGreedy: true }),
-    stimulate: Flags.string({ description: "also multiply each ROI's test fMRI by this gain and report how far the all-voxels mappers' predicted latents move" }),
+    stimulate: Flags.string({
+      description:
+        "also multiply each ROI's test fMRI by this gain and report how far the all-voxels mappers' predicted latents and the reconstructions move, and the image metrics' change",
+    }),
     ...analysisFlags,
   };
 
@@ -44,19 +48,25 @@ export default class Roi extends AnalysisCommand<typeof Roi> {
     const { instance } = await core.registry.create('dataset', ref.id, ref.options);
     const rois = chooseRois(this.flags.roi, await datasetRois(instance), ref.id);
     const { spec, variants } = roiSpec(parsed, args.file ?? DEFAULT_FILE, rois);
-    // The run's pipelines (--dataset repeats them per dataset, suffixing names): the all-voxels ones and their data.
-    const allVoxels = new Map(this.withDatasetFlags(spec, this.flags.dataset).spec.pipelines.filter((p) => p.name.startsWith(ALL_VOXELS)).map((p) => [p.name, p.dataset]));
-    let stimulation: StimulationPoint[] | undefined;
+    // The run's pipelines (--dataset repeats them per dataset, suffixing names): the all-voxels ones as run.
+    const allVoxels = new Map(this.withDatasetFlags(spec, this.flags.dataset).spec.pipelines.filter((p) => p.name.startsWith(ALL_VOXELS)).map((p) => [p.name, p]));
+    let stimulation: StimulationResult | undefined;
     const result = await this.runAnalysis(spec, variants, this.flags, async (points, spaces, { outcomes }) => {
       const section = roiSection(points, spaces);
       if (gain === undefined) return section;
       const mine = (outcomes as PipelineOutcome[]).flatMap((o) => {
-        const dataset = allVoxels.get(o.pipeline);
-        return dataset ? [{ series: o.pipeline.slice(ALL_VOXELS.length).trim(), subject: o.subject, dataset, mappers: o.mappers }] : [];
+        const pipeline = allVoxels.get(o.pipeline);
+        return pipeline ? [{ series: o.pipeline.slice(ALL_VOXELS.length).trim(), subject: o.subject, pipeline, testIds: o.testIds, mappers: o.mappers }] : [];
       });
+      this.info(`stimulating ${rois.length} ROIs × ${gain}: predicting and generating again with the run's fitted mappers`);
       stimulation = await stimulate({ core, cacheDir, gain, rois, outcomes: mine });
-      return { ...section, tables: [...(section.tables ?? []), stimulationTable(stimulation)] };
+      return {
+        ...section,
+        tables: [...(section.tables ?? []), stimulationTable(stimulation.latents), imageStimulationTable(stimulation.images)],
+        charts: [...(section.charts ?? []), ...imageStimulationCharts(stimulation.images)],
+      };
     });
-    return { ...result, ...(stimulation ? { stimulation } : {}) };
+    // `stimulation`: the latents' change per ROI and space (as before); `stimulationImages`: the images' per ROI.
+    return { ...result, ...(stimulation ? { stimulation: stimulation.latents, stimulationImages: stimulation.images } : {}) };
   }
 }
