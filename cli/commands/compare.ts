@@ -1,9 +1,11 @@
 import { Args, Flags } from '@oclif/core';
+import type { Core } from '../../core/core.js';
 import { UserError } from '../../core/errors.js';
 import { combineSpecs, readSpecFile, type ExperimentSpec } from '../../core/pipeline.js';
 import type { MetricRow } from '../../core/runner.js';
 import { datasetFlag } from '../dataset-flag.js';
 import { ExperimentCommand } from '../experiment-command.js';
+import { overrideSpec, setFlag } from '../option-overrides.js';
 import { ALL_PRESETS, presetNames, readPresets } from '../presets.js';
 import { publishedComparison, renderPublishedTable } from '../published-table.js';
 
@@ -22,6 +24,7 @@ export default class Compare extends ExperimentCommand<typeof Compare> {
     '<%= config.bin %> compare experiment.json --plugin ./my-mapper-plugin',
     '<%= config.bin %> compare --preset takagi --subject subj01',
     '<%= config.bin %> compare --preset published --dataset \'{"id": "nsd", "options": {"root": "/data/nsd"}}\'',
+    '<%= config.bin %> compare --preset takagi --set stable-diffusion.samples=1 --set trivialItems=8',
   ];
   static override args = {
     files: Args.string({ description: 'pipeline or experiment JSON files (or none, with --preset)', required: false }),
@@ -33,6 +36,7 @@ export default class Compare extends ExperimentCommand<typeof Compare> {
       multipleNonGreedy: true,
     }),
     dataset: datasetFlag,
+    set: setFlag,
     subject: Flags.string({ char: 's', description: "subject(s) for every pipeline ('all': every subject of the dataset); repeatable", multiple: true }),
     out: Flags.string({ char: 'o', description: 'output folder (default: a new neurodecode-results/<time>); must be empty' }),
     force: Flags.boolean({ description: 'with --out: empty a folder of earlier results first', default: false }),
@@ -41,15 +45,24 @@ export default class Compare extends ExperimentCommand<typeof Compare> {
     long: Flags.boolean({ description: 'one table row per subject × metric × target × pipeline (the layout of results.csv)', default: false }),
   };
 
+  private built?: Promise<Core>;
+
+  /** One core for the --set checks and the run. */
+  protected override core(): Promise<Core> {
+    return (this.built ??= super.core());
+  }
+
   async run(): Promise<unknown> {
     const { argv } = await this.parse(Compare);
     const specs: ExperimentSpec[] = this.flags.preset ? await readPresets(this.flags.preset) : [];
     for (const file of argv as string[]) specs.push(await withMethods(await readSpecFile(file)));
     if (specs.length === 0) throw new UserError('name pipeline or experiment files, or --preset (one of ' + presetNames().join(', ') + ')', 'compare');
-    const { spec, datasets } = this.withDatasetFlags(combineSpecs(specs), this.flags.dataset);
-    if (this.flags.subject) for (const p of spec.pipelines) p.subjects = this.flags.subject;
+    const flagged = this.withDatasetFlags(combineSpecs(specs), this.flags.dataset);
+    if (this.flags.subject) for (const p of flagged.spec.pipelines) p.subjects = this.flags.subject;
+    const { spec, applied } = await overrideSpec(flagged.spec, this.flags.set, () => this.core(), (line) => this.info(line));
     const display = { long: this.flags.long, limit: this.flags.limit };
-    const result = (await this.runExperiment(spec, { out: this.flags.out, force: this.flags.force }, this.flags['grid-items'], display, datasets)) as { rows: MetricRow[] };
+    const ran = (await this.runExperiment(spec, { out: this.flags.out, force: this.flags.force }, this.flags['grid-items'], display, flagged.datasets)) as { rows: MetricRow[] };
+    const result = applied.length === 0 ? ran : { ...ran, overrides: applied };
     if (!spec.pipelines.some((p) => p.method !== undefined)) return result;
     // A preset run: the papers' layout with their published values beside this run's.
     const published = publishedComparison(result.rows, spec.pipelines);

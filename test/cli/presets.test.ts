@@ -1,10 +1,10 @@
 /**
  * `compare --preset`: the five published pipeline files parse and validate against the registry, name ROIs the
- * datasets really have, keep the papers' settings; preset names resolve (an unknown one lists the known ones); and
- * a small run of Takagi's file (a copy with the tiny Stable Diffusion graphs and small sizes, as
- * published-pipelines.test.ts does) prints the papers' table with the published values beside the run's.
+ * datasets really have, keep the papers' settings; preset names resolve (an unknown one lists the known ones).
+ * published-pipelines.test.ts runs them all (`--preset published` on two datasets) with the tiny models and checks
+ * the papers' table with the published values beside the run's.
  */
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -17,8 +17,6 @@ import { PUBLISHED } from '../../cli/published-values.js';
 import { PRESETS as SD_PRESETS } from '../../generators/stable-diffusion/schema.js';
 import { runCli } from '../helpers/cli.js';
 import { makeTestCore, type TestCore } from '../helpers/core.js';
-import { writeMetricModels } from '../helpers/models.js';
-import { writeTinyStableDiffusion } from '../helpers/tiny-stable-diffusion.js';
 
 /**
  * The atlas names each dataset gives. NSD: the labels of its `prf-visualrois` and `streams` files
@@ -118,108 +116,4 @@ describe('--preset', () => {
     expect(run.stderr).toContain("Error: generator 'stable-diffusion' in Takagi & Nishimoto (CVPR 2023)");
     expect(run.stderr).toContain("model 'stable-diffusion' is not configured");
   });
-});
-
-interface Row {
-  pipeline: string;
-  subject: string;
-  target: string;
-  metric: string;
-  value: number | null;
-}
-interface Line {
-  pipeline: string;
-  dataset: string;
-  subjects: string[];
-  values: Record<string, number | null>;
-  published: Array<{ dataset: string; subject: string; values: Record<string, number> }>;
-}
-
-describe('the published-values table on a small run', () => {
-  beforeAll(async () => {
-    const models = await writeMetricModels(join(tmp, 'models'));
-    models['stable-diffusion'] = await writeTinyStableDiffusion(join(tmp, 'models', 'sd'));
-    await writeFile(join(tmp, 'neurodecode.config.json'), JSON.stringify({ models }));
-  });
-
-  it("Takagi's file on two simulated subjects: the mean over them in the papers' columns, the published values beside it", async () => {
-    // A copy with small sizes (the tiny graphs' z at 40², 10 steps, 2 samples, the floor on 2 items); name, ROIs and ridge stay.
-    const raw = JSON.parse(await readFile('cli/experiments/takagi.json', 'utf8')) as { generator: { options: object }; trivialItems?: number };
-    Object.assign(raw.generator.options, { resolution: 40, initSize: 64, steps: 10, samples: 2 });
-    raw.trivialItems = 2;
-    await writeFile(join(tmp, 'takagi.json'), JSON.stringify(raw));
-    const dataset = JSON.stringify({ id: 'synthetic', options: { subjects: 2, trainImages: 40, testImages: 6, voxels: 200, imageSize: 40 } });
-    const args = ['compare', 'takagi.json', '--dataset', dataset, '--subject', 'all', '--limit', '3'];
-
-    const json = await runCli([...args, '--json', '--out', 'json'], tmp);
-    expect(json.code, json.stderr).toBe(0);
-    const result = JSON.parse(json.stdout) as { rows: Row[]; published: Line[]; outcomes: Array<{ subject: string; voxels: number }> };
-    // The ROI restriction reached the mappers: z on V1–hV4, c on LOC and the category ROIs — the simulation's two
-    // halves, so that per subject their columns add up to its voxels, neither seeing all of them.
-    const fits = [...json.stderr.matchAll(/· (subj0\d)\] fitting ridge → (z|c) \(40 × (\d+) →/g)].map((m) => [m[1]!, m[2]!, Number(m[3])] as const);
-    expect(fits.map(([subject, space]) => `${subject} ${space}`)).toEqual(['subj01 z', 'subj01 c', 'subj02 z', 'subj02 c']);
-    for (const { subject, voxels } of result.outcomes) {
-      const [z, c] = fits.filter((f) => f[0] === subject).map((f) => f[2]);
-      expect(z! + c!).toBe(voxels);
-      expect(Math.min(z!, c!)).toBeGreaterThan(voxels / 5);
-    }
-    const [line] = result.published;
-    expect(line!.subjects).toEqual(['subj01', 'subj02']);
-    const image = (metric: string) => result.rows.filter((r) => r.target === 'image' && r.metric === metric).map((r) => r.value!);
-    expect(image('pixcorr')).toHaveLength(2);
-    expect(line!.values.pixcorr).toBeCloseTo((image('pixcorr')[0]! + image('pixcorr')[1]!) / 2, 12);
-    expect(line!.values.clip).toBeCloseTo((image('clip')[0]! + image('clip')[1]!) / 2, 12);
-    expect(line!.published.map((p) => p.subject)).toEqual(['mean', 'subj01', 'sub-01']);
-    expect(line!.published[0]!.values).toEqual({ 'alexnet-2': 0.83, 'alexnet-5': 0.83, inception: 0.76, clip: 0.77 });
-
-    const text = await runCli([...args, '--out', 'text'], tmp);
-    expect(text.code, text.stderr).toBe(0);
-    const out = text.stdout.slice(text.stdout.indexOf('Published pipelines: this run'));
-    const rowOf = (start: string) => out.split('\n').find((l) => l.includes(start))!.split('│').map((c) => c.trim());
-    const header = rowOf('PixCorr');
-    expect(header.slice(1, 11)).toEqual(['method', 'data', 'PixCorr ↑', 'SSIM ↑', 'AlexNet(2) ↑', 'AlexNet(5) ↑', 'Inception ↑', 'CLIP ↑', 'EffNet-B ↓', 'SwAV ↓']);
-    const run = rowOf('synthetic · mean of 2');
-    expect(run[3]).toBe(line!.values.pixcorr!.toFixed(4));
-    expect(run[8]).toBe(line!.values.clip!.toFixed(4));
-    expect(rowOf('published [1]').slice(2, 11)).toEqual(['nsd · mean', '—', '—', '0.8300', '0.8300', '0.7600', '0.7700', '—', '—']);
-    expect(rowOf('published [2]').slice(2, 5)).toEqual(['nsd · subj01', '0.2659', '0.2141']);
-    expect(rowOf('published [3]').slice(2, 5)).toEqual(['things-fmri · sub-01', '0.1293', '0.2407']);
-    expect(out).toContain('[1] seed 000 Table 5, "Takagi et al. [35]"');
-    expect(out).toContain('[2] seed 001 (Hou & Khoshnoo) Table 4, "Linear [2]" (their reproduction)');
-  }, 180_000);
-
-  it("Hou & Khoshnoo's file: the three z mappers on V1–hV4 (ChebNet's graph from the re-indexed atlas), the GCN line with seed 001's values", async () => {
-    // Tiny networks, 2 epochs (the tiny models are not where the time goes: training paper-size networks is).
-    const raw = JSON.parse(await readFile('cli/experiments/hou-khoshnoo.json', 'utf8')) as {
-      pipelines: Array<{ generator: { options: object }; mappers: Record<string, { id: string; options?: Record<string, unknown> }>; trivialItems?: number }>;
-    };
-    const tiny: Record<string, Record<string, unknown>> = {
-      cnn: { channels: 4, hiddenSizes: [16], epochs: 2, batchSize: 16 },
-      vae: { encoderWidths: [16, 8], decoderWidth: 16, epochs: 2, batchSize: 16 },
-      'chebnet-gcn': { hidden: 8, convChannels: 4, dense: 16, epochs: 2, batchSize: 16, emptyGraph: 'allow' },
-    };
-    for (const p of raw.pipelines) {
-      Object.assign(p.generator.options, { resolution: 40, initSize: 64, steps: 10, samples: 2 });
-      p.trivialItems = 2;
-      for (const m of Object.values(p.mappers)) m.options = { ...m.options, ...tiny[m.id] };
-    }
-    await writeFile(join(tmp, 'hou-khoshnoo.json'), JSON.stringify(raw));
-    const dataset = JSON.stringify({ id: 'synthetic', options: { subjects: 1, trainImages: 40, testImages: 6, voxels: 200, imageSize: 40 } });
-    const run = await runCli(['compare', 'hou-khoshnoo.json', '--dataset', dataset, '--limit', '3', '--json', '--out', 'hk'], tmp);
-    expect(run.code, run.stderr).toBe(0);
-    const fits = [...run.stderr.matchAll(/fitting ([\w-]+) → (z|c) \(40 × (\d+) →/g)].map((m) => `${m[1]} → ${m[2]}: ${m[3]}`);
-    const z = /cnn → z: (\d+)/.exec(fits.join('\n'))![1];
-    const c = /cnn → c: (\d+)/.exec(fits.join('\n'))![1];
-    // The text CNN is fitted once and shared by the three pipelines (same data, ROIs and options: one cache entry).
-    expect(fits).toEqual([`cnn → z: ${z}`, `cnn → c: ${c}`, `vae → z: ${z}`, `chebnet-gcn → z: ${z}`]);
-    const result = JSON.parse(run.stdout) as { published: Line[]; outcomes: Array<{ voxels: number }> };
-    expect(Number(z) + Number(c)).toBe(result.outcomes[0]!.voxels);
-    expect(result.published.map((l) => [l.pipeline, l.published.map((p) => `${p.dataset} ${p.subject}`)])).toEqual([
-      ['Hou & Khoshnoo, cnn → z', []],
-      ['Hou & Khoshnoo, vae → z', []],
-      ['Hou & Khoshnoo, chebnet-gcn → z', ['nsd subj01', 'things-fmri sub-01']],
-    ]);
-    expect(result.published[2]!.published[0]!.values).toEqual({ pixcorr: 0.3246, 'ssim-columns': 0.3528, lpips: 0.7329 });
-    for (const l of result.published) expect(Number.isFinite(l.values.lpips)).toBe(true);
-  }, 180_000);
 });
