@@ -5,7 +5,7 @@ import { combineSpecs, readSpecFile, type ExperimentSpec } from '../../core/pipe
 import type { MetricRow } from '../../core/runner.js';
 import { datasetFlag } from '../dataset-flag.js';
 import { ExperimentCommand } from '../experiment-command.js';
-import { overrideSpec, setFlag } from '../option-overrides.js';
+import { describeOverrides, overrideSpec, setFlag } from '../option-overrides.js';
 import { ALL_PRESETS, presetNames, readPresets } from '../presets.js';
 import { publishedComparison, renderPublishedTable } from '../published-table.js';
 
@@ -62,6 +62,8 @@ export default class Compare extends ExperimentCommand<typeof Compare> {
     const { spec, applied } = await overrideSpec(flagged.spec, this.flags.set, () => this.core(), (line) => this.info(line));
     const display = { long: this.flags.long, limit: this.flags.limit };
     const ran = (await this.runExperiment(spec, { out: this.flags.out, force: this.flags.force }, this.flags['grid-items'], display, flagged.datasets)) as { rows: MetricRow[] };
+    // Under the table too, so that the printed results say which options were not the files'.
+    if (!this.jsonEnabled()) for (const line of describeOverrides(applied, spec.pipelines.length)) this.log(line);
     const result = applied.length === 0 ? ran : { ...ran, overrides: applied };
     if (!spec.pipelines.some((p) => p.method !== undefined)) return result;
     // A preset run: the papers' layout with their published values beside this run's.

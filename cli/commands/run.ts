@@ -4,7 +4,7 @@ import { readSpecFile } from '../../core/pipeline.js';
 import { defaultExperiment } from '../default-experiment.js';
 import { datasetFlag } from '../dataset-flag.js';
 import { ExperimentCommand } from '../experiment-command.js';
-import { overrideSpec, setFlag } from '../option-overrides.js';
+import { describeOverrides, overrideSpec, setFlag } from '../option-overrides.js';
 
 export default class Run extends ExperimentCommand<typeof Run> {
   static override summary = 'Run a pipeline (default: ridge → pixels and ridge → pca on the simulated dataset)';
@@ -39,6 +39,8 @@ export default class Run extends ExperimentCommand<typeof Run> {
     const { spec, applied } = await overrideSpec(flagged.spec, this.flags.set, () => this.core(), (line) => this.info(line));
     const display = { long: this.flags.long, limit: this.flags.limit };
     const result = await this.runExperiment(spec, { out: this.flags.out, force: this.flags.force }, this.flags['grid-items'], display, flagged.datasets);
+    // Under the table too, so that the printed results say which options were not the files'.
+    if (!this.jsonEnabled()) for (const line of describeOverrides(applied, spec.pipelines.length)) this.log(line);
     return applied.length === 0 ? result : { ...(result as object), overrides: applied };
   }
 }

@@ -173,6 +173,7 @@ describe('compare --preset published, two datasets, one run', () => {
     expect(run.stderr).toContain('--set trivialItems=2: 16 of 16 pipelines');
     expect(run.stderr).toContain('--set vae.epochs=2: 2 of 16 pipelines');
     expect(run.stderr).toContain('--set gru.epochs=2: 4 of 16 pipelines');
+    expect(run.stdout).toContain('\n--set brain-diffuser.versatileDiffusion.initSize=64: 6 of 16 pipelines\n'); // under the table too
     const bd = experiment.pipelines.find((p) => p.name === BD + B)!;
     expect(bd.generator.options).toEqual({ vdvae: { model: 'vdvae', layers: 31 }, versatileDiffusion: { model: 'versatile-diffusion', initSize: 64 } });
     expect(bd.source).toMatch(/cli\/experiments\/brain-diffuser\.json with --dataset synthetic #2 with --set brain-diffuser\.versatileDiffusion\.initSize=64, --set trivialItems=2$/);
