@@ -11,8 +11,13 @@ import type { Matrix } from '../../core/tensor.js';
 
 export type Precision = 'float32' | 'float64';
 
-/** A factor of K + αI in the precision that could factor it. */
-export type Factor = { precision: 'float32'; node: CholeskyNode<Float32Array> } | { precision: 'float64'; node: CholeskyNode<Float64Array> };
+/**
+ * A factor of K + (α + shift)·I in the precision that could factor it; `shift` is 0 unless α was below K's round-off
+ * (`roundOffFloor`).
+ */
+export type Factor = ({ precision: 'float32'; node: CholeskyNode<Float32Array> } | { precision: 'float64'; node: CholeskyNode<Float64Array> }) & {
+  shift: number;
+};
 
 /**
  * Above this bound on cond(K + αI) — (largest Gershgorin row sum + α) / α — the factorisation runs in float64:
@@ -74,26 +79,54 @@ export function columnStats(m: Matrix, ddof: number, withScale: boolean): Column
   return { mean, scale };
 }
 
-/** K + αI (upper triangle read), factored in float32 when that is accurate enough, else in float64. */
+/**
+ * K + αI (upper triangle read), factored in float32 when that is accurate enough, else in float64. K is positive
+ * semi-definite, but its float32 entries carry rounding errors whose eigenvalues reach about `roundOffFloor(K)`: an
+ * α below that can leave K + αI indefinite as computed (a centred kernel with n ≤ p is exactly singular, so tiny
+ * alphas such as Takagi's 1e-6 meet it). Then the factor is of K + (α + floor)·I, with the shift recorded: below the
+ * floor, K itself does not say more.
+ */
 export async function factorRidge(linalg: Linalg, K: Dense<Float32Array>, alpha: number): Promise<Factor> {
   const n = K.rows;
   if (conditionBound(K, alpha) <= FLOAT32_CONDITION_LIMIT) {
     try {
-      return { precision: 'float32', node: await cholesky(linalg, K, alpha) };
+      return { precision: 'float32', node: await cholesky(linalg, K, alpha), shift: 0 };
     } catch (error) {
       if (!(error instanceof NotPositiveDefiniteError)) throw error;
     }
   }
   const M = Float64Array.from(K.data);
-  for (let i = 0; i < n; i++) M[i * n + i]! += alpha;
+  const float64 = { rows: n, cols: n, data: M };
   try {
-    return { precision: 'float64', node: await cholesky(linalg, { rows: n, cols: n, data: M }) };
+    return { precision: 'float64', node: await cholesky(linalg, float64, alpha), shift: 0 };
+  } catch (error) {
+    if (!(error instanceof NotPositiveDefiniteError)) throw error;
+  }
+  const shift = roundOffFloor(K);
+  try {
+    return { precision: 'float64', node: await cholesky(linalg, float64, alpha + shift), shift };
   } catch (error) {
     if (error instanceof NotPositiveDefiniteError) {
-      throw new UserError(`K + alpha·I is not positive definite even in float64 at alpha=${alpha}; use a larger alpha`, 'mapper ridge');
+      throw new UserError(
+        `K + alpha·I is not positive definite even in float64 at alpha=${alpha} + the kernel's round-off ${shift.toPrecision(3)}; use a larger alpha`,
+        'mapper ridge',
+      );
     }
     throw error;
   }
+}
+
+/** float32's unit round-off, 2⁻²⁴. */
+const FLOAT32_ROUND_OFF = 2 ** -24;
+
+/**
+ * n·u·max Kᵢᵢ: the scale of the rounding error of K's float32 entries as an operator (each entry errs by about
+ * u·Kᵢᵢ-sized amounts, an n × n matrix of them has a spectral norm up to n times that).
+ */
+export function roundOffFloor(K: Dense<Float32Array>): number {
+  let diagonal = 0;
+  for (let i = 0; i < K.rows; i++) diagonal = Math.max(diagonal, Math.abs(K.data[i * K.cols + i]!));
+  return K.rows * FLOAT32_ROUND_OFF * diagonal;
 }
 
 /** (max_i Σ_j |K_ij| + α) / α ≥ cond(K + αI) for a positive semi-definite K (upper triangle read). */

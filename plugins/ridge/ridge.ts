@@ -133,7 +133,7 @@ export class RidgeMapper implements Mapper {
     if (fixed === undefined) {
       summary = { alphaPerTarget: Object.fromEntries(options.alphas.map((a, i) => [String(a), counts[i]!])), cvR2: cvTotal / Y.cols };
     }
-    summary = { ...summary, ...this.dualSummary(writer.precisions()), columnBlocks: Y.ranges.length };
+    summary = { ...summary, ...this.dualSummary(writer.factorsUsed()), columnBlocks: Y.ranges.length };
     await writer.finish({ options, xStats, Xs, yMean, yStd, summary });
     return predicted?.finish(options.restandardizePredictions ? yStd : undefined);
   }
@@ -162,9 +162,22 @@ export class RidgeMapper implements Mapper {
     return { Yc, mean, scale: stats.scale };
   }
 
-  private dualSummary(precisions: string[]): Record<string, unknown> {
-    const factors = [...new Set(precisions)].join('+');
-    return { form: 'dual', precision: `inputs and K = X·Xᵀ float32, Cholesky of K + αI ${factors}, solve ${factors}`, engine: this.services.linalg.engine };
+  private dualSummary(factors: FactorUse[]): Record<string, unknown> {
+    const precisions = [...new Set(factors.map((f) => f.precision))].join('+');
+    const shifted = factors.filter((f) => f.shift > 0);
+    if (shifted.length > 0) {
+      this.services.log.warn(
+        `ridge: alpha ${shifted.map((f) => f.alpha).join(', ')} is below the round-off of the float32 kernel (K + αI indefinite as computed); ` +
+          `fitted at alpha + ${shifted[0]!.shift.toPrecision(3)}`,
+      );
+    }
+    return {
+      form: 'dual',
+      precision: `inputs and K = X·Xᵀ float32, Cholesky of K + αI ${precisions}, solve ${precisions}`,
+      engine: this.services.linalg.engine,
+      // alpha → the alpha fitted, where it was raised to the kernel's round-off floor (kernel.ts, factorRidge).
+      ...(shifted.length > 0 ? { alphaRaisedToRoundOff: Object.fromEntries(shifted.map((f) => [String(f.alpha), f.alpha + f.shift])) } : {}),
+    };
   }
 
   /**
@@ -192,7 +205,7 @@ export class RidgeMapper implements Mapper {
       const factor = await factorOf(linalg, X, this.preprocessing, alpha);
       groups.push({ alpha, targets, factor, Yc: targets ? takeCols(Yc, targets) : Yc });
     }
-    const summary = { ...choice.summary, ...this.dualSummary(groups.map((g) => g.factor.precision)) };
+    const summary = { ...choice.summary, ...this.dualSummary(groups.map((g) => ({ alpha: g.alpha, precision: g.factor.precision, shift: g.factor.shift }))) };
     services.log.debug(`ridge: ${JSON.stringify(summary)}`);
     return new FittedRidge({ options, xStats, Xs, yMean, yStd, groups, summary }, linalg);
   }
@@ -347,7 +360,7 @@ async function centredTargets(group: AlphaGroup, n: number): Promise<Matrix> {
  */
 class ModelWriter {
   private readonly groups: SavedMeta['groups'] = [];
-  private readonly factors: Array<{ alpha: number; precision: Factor['precision'] }> = [];
+  private readonly factors: FactorUse[] = [];
 
   constructor(private readonly dir: string) {}
 
@@ -356,8 +369,9 @@ class ModelWriter {
     const { dir } = this;
     let f = this.factors.findIndex((x) => x.alpha === group.alpha);
     const newFactor = f < 0;
-    if (newFactor) f = this.factors.push({ alpha: group.alpha, precision: group.factor.precision }) - 1;
-    const g = this.groups.push({ alpha: group.alpha, precision: group.factor.precision, targets: group.Yc.cols, allTargets: !group.targets, factor: f }) - 1;
+    const { precision, shift } = group.factor;
+    if (newFactor) f = this.factors.push({ alpha: group.alpha, precision, shift }) - 1;
+    const g = this.groups.push({ alpha: group.alpha, precision, targets: group.Yc.cols, allTargets: !group.targets, factor: f, ...(shift > 0 ? { shift } : {}) }) - 1;
     if (newFactor) {
       const L = group.factor.precision === 'float32'
         ? assembleFactor(group.factor.node, new Float32Array(0))
@@ -368,8 +382,8 @@ class ModelWriter {
     if (group.targets) await writeNpy(join(dir, `group${g}-target-columns.npy`), { shape: [group.targets.length], data: group.targets });
   }
 
-  precisions(): string[] {
-    return this.factors.map((f) => f.precision);
+  factorsUsed(): FactorUse[] {
+    return this.factors;
   }
 
   async finish(state: Omit<FittedState, 'groups'>): Promise<void> {
@@ -395,6 +409,13 @@ class ModelWriter {
   }
 }
 
+/** What a fit's summary says of each alpha's factor. */
+interface FactorUse {
+  alpha: number;
+  precision: Factor['precision'];
+  shift: number;
+}
+
 interface SavedMeta {
   format: string;
   version: number;
@@ -404,7 +425,7 @@ interface SavedMeta {
   trainRows: number;
   targets: number;
   /** `factor`: index of the group's factor file `factor<i>.npy` (version 3; before, each group had `group<g>-factor.npy`). */
-  groups: Array<{ alpha: number; precision: 'float32' | 'float64'; targets: number; allTargets: boolean; factor?: number }>;
+  groups: Array<{ alpha: number; precision: 'float32' | 'float64'; targets: number; allTargets: boolean; factor?: number; shift?: number }>;
   summary: Record<string, unknown>;
 }
 
@@ -440,12 +461,12 @@ export async function loadFittedRidge(dir: string, services: PluginServices): Pr
   const yMean = await load('y-mean.npy', [t], Float64Array);
   const yStd = await load('y-std.npy', [t], Float64Array);
   const factors = new Map<string, Factor>();
-  const factorAt = async (name: string, precision: Factor['precision']): Promise<Factor> => {
+  const factorAt = async (name: string, precision: Factor['precision'], shift: number): Promise<Factor> => {
     let factor = factors.get(name);
     if (!factor) {
       factor = precision === 'float32'
-        ? { precision: 'float32', node: await splitFactor(services.linalg, { rows: n, cols: n, data: await load(name, [n, n], Float32Array) }) }
-        : { precision: 'float64', node: await splitFactor(services.linalg, { rows: n, cols: n, data: await load(name, [n, n], Float64Array) }) };
+        ? { precision: 'float32', node: await splitFactor(services.linalg, { rows: n, cols: n, data: await load(name, [n, n], Float32Array) }), shift }
+        : { precision: 'float64', node: await splitFactor(services.linalg, { rows: n, cols: n, data: await load(name, [n, n], Float64Array) }), shift };
       factors.set(name, factor);
     }
     return factor;
@@ -453,7 +474,7 @@ export async function loadFittedRidge(dir: string, services: PluginServices): Pr
   const groups: AlphaGroup[] = [];
   for (const [g, info] of meta.groups.entries()) {
     const targets = info.allTargets ? undefined : await load(`group${g}-target-columns.npy`, [info.targets], Int32Array);
-    const factor = await factorAt(info.factor === undefined ? `group${g}-factor.npy` : `factor${info.factor}.npy`, info.precision);
+    const factor = await factorAt(info.factor === undefined ? `group${g}-factor.npy` : `factor${info.factor}.npy`, info.precision, info.shift ?? 0);
     groups.push({ alpha: info.alpha, targets, factor, Yc: join(dir, `group${g}-targets-centered.npy`) });
   }
   return new FittedRidge({ options: meta.options, xStats, Xs, yMean, yStd, groups, summary: meta.summary }, services.linalg);

@@ -42,11 +42,11 @@ const LIMIT = 2;
 /** First dataset (names get ` (synthetic)`): two subjects, for the mean over subjects. */
 const TWO_SUBJECTS = { id: 'synthetic', options: { subjects: 2, trainImages: 20, testImages: 6, voxels: 200, imageSize: 40 } };
 /**
- * Second dataset (` (synthetic #2)`): one subject at 32². `voxels` 250: at 200 this subject's c ROIs have 63
- * voxels, and Takagi's ridge (alphas from 10⁻⁶, no intercept, z-scored voxels) failed there at 40 rows ("K + alpha·I
- * is not positive definite even in float64"); at 250 they have 80.
+ * Second dataset (` (synthetic #2)`): one subject at 32². At 200 voxels its c ROIs have 63 voxels for 20 training
+ * rows, where Takagi's ridge (alphas from 10⁻⁶, no intercept, z-scored voxels: an exactly singular kernel) once failed
+ * ("K + alpha·I is not positive definite even in float64"); it now fits at the kernel's round-off floor.
  */
-const ONE_SUBJECT = { id: 'synthetic', options: { subjects: 1, trainImages: 20, testImages: 6, voxels: 250, imageSize: 32 } };
+const ONE_SUBJECT = { id: 'synthetic', options: { subjects: 1, trainImages: 20, testImages: 6, voxels: 200, imageSize: 32 } };
 const A = ' (synthetic)';
 const B = ' (synthetic #2)';
 

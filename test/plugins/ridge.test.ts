@@ -235,6 +235,50 @@ describe('fitted model', () => {
   });
 });
 
+describe('alphas below the float32 kernel round-off (Takagi: 1e-6, no intercept, z-scored, p > n)', () => {
+  // A centred kernel with n ≤ p is exactly singular (1 is in its null space): as computed in float32, K + 1e-6·I
+  // was indefinite even when factored in float64, and the fit failed. It is now factored at alpha + the floor.
+  it('fits at a fixed alpha 1e-6 and by CV over a grid from 1e-6, saying which alpha was raised to what', async () => {
+    const { X, Y, Xtest } = randomProblem(40, 60, 3, 5, 21);
+    const fixed = await new RidgeMapper({ ...defaults, alpha: 1e-6, fitIntercept: false }, services).fit(X, Y, { seed: 0 });
+    expect((await fixed.predict(Xtest)).data.every(Number.isFinite)).toBe(true);
+    const raised = fixed.summary.alphaRaisedToRoundOff as Record<string, number>;
+    expect(Object.keys(raised)).toEqual(['0.000001']);
+    // n·2⁻²⁴·max Kᵢᵢ with Kᵢᵢ a sum of 60 z-scored squares: of the order of 40 · 6e-8 · 60 ≈ 1.4e-4.
+    expect(raised['0.000001']! - 1e-6).toBeGreaterThan(5e-5);
+    expect(raised['0.000001']! - 1e-6).toBeLessThan(5e-4);
+    const cv = await new RidgeMapper({ ...defaults, alphas: [1e-6, 1e-5, 1], alphaPer: 'per-target', fitIntercept: false }, services).fit(X, Y, { seed: 0 });
+    expect((await cv.predict(Xtest)).data.every(Number.isFinite)).toBe(true);
+  });
+
+  it('factorRidge: L·Lᵀ equals K + (α + floor)·I in float64, the shift is the floor, and a usual alpha is not shifted', async () => {
+    const { X } = randomProblem(40, 60, 1, 1, 22);
+    const { columnStats, factorRidge, roundOffFloor } = await import('../../plugins/ridge/kernel.js');
+    const { assembleFactor } = await import('../../core/compute/cholesky.js');
+    const stats = columnStats(X, 1, true);
+    const Xs = Float32Array.from(X.data, (v, k) => (v - stats.mean[k % 60]!) / stats.scale[k % 60]!);
+    const K = await services.linalg.gram({ rows: 40, cols: 60, data: Xs });
+    // Singular in exact arithmetic; lowered by 1e-5 (under the floor, ≈ 1.4e-4) so that K + 1e-6·I is surely indefinite.
+    for (let i = 0; i < 40; i++) K.data[i * 41]! -= 1e-5;
+    const factor = await factorRidge(services.linalg, K, 1e-6);
+    const floor = roundOffFloor(K);
+    expect(factor.shift).toBe(floor);
+    expect(factor.precision).toBe('float64');
+    const L = factor.precision === 'float64' ? assembleFactor(factor.node, new Float64Array(0)) : undefined;
+    let worst = 0;
+    for (let i = 0; i < 40; i++) {
+      for (let j = 0; j <= i; j++) {
+        let s = 0;
+        for (let k = 0; k < 40; k++) s += L!.data[i * 40 + k]! * L!.data[j * 40 + k]!;
+        const target = K.data[j * 40 + i]! + (i === j ? 1e-6 + floor : 0); // upper triangle: what factorRidge reads
+        worst = Math.max(worst, Math.abs(s - target) / K.data[0]!);
+      }
+    }
+    expect(worst).toBeLessThan(1e-12);
+    expect((await factorRidge(services.linalg, K, 1)).shift).toBe(0);
+  });
+});
+
 describe('folds', () => {
   it('are contiguous with the sizes of scikit-learn KFold (first n % k folds one larger)', () => {
     expect(foldBounds(10, 3)).toEqual([[0, 4], [4, 7], [7, 10]]);
