@@ -210,7 +210,8 @@ describe('neurodecode CLI', () => {
     for (const command of ['run', 'compare']) {
       const { code, stdout } = await cli([command, '--help']);
       expect(code).toBe(0);
-      expect(stdout).toMatch(/--long +one table row per subject × metric × target ×\s+pipeline/);
+      // oclif puts a description beside its flag or, when some flag's is long (--set), below it.
+      expect(stdout).toMatch(/--long\s+one table row per subject × metric × target ×\s+pipeline/);
     }
   });
 
