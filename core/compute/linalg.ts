@@ -9,6 +9,13 @@ import { OrtMatmul, type OrtMatmulOptions } from './ort-matmul.js';
 export interface MatmulOptions {
   transA?: boolean;
   transB?: boolean;
+  /**
+   * Where to write the product (its first m·n values) instead of a new array: a scratch buffer reused across calls
+   * costs no fresh memory (on a machine where first-touched pages are slow, the costliest part of large products
+   * after the flops). It must not overlap an operand. The result is always the returned matrix (an engine may
+   * ignore this and return a new array).
+   */
+  into?: FloatArray;
 }
 
 export type FloatArray = Float32Array | Float64Array;
@@ -52,11 +59,12 @@ const SMALL_PRODUCT = 32 * 32 * 32;
 
 export function createLinalg(options: OrtMatmulOptions = {}): Linalg {
   const ort = new OrtMatmul(options);
-  const gemm = <T extends FloatArray>(a: Dense<T>, b: Dense<T>, o: MatmulOptions = {}): Promise<Dense<T>> => {
+  // async: a bad argument rejects the promise on every path, as ONNX Runtime's does, rather than throwing.
+  const gemm = async <T extends FloatArray>(a: Dense<T>, b: Dense<T>, o: MatmulOptions = {}): Promise<Dense<T>> => {
     const m = o.transA ? a.cols : a.rows;
     const k = o.transA ? a.rows : a.cols;
     const n = o.transB ? b.rows : b.cols;
-    if (m * n * k <= SMALL_PRODUCT || m === 0 || n === 0 || k === 0) return Promise.resolve(jsGemm(a, b, o));
+    if (m * n * k <= SMALL_PRODUCT || m === 0 || n === 0 || k === 0) return jsGemm(a, b, o);
     return ort.gemm(a, b, o);
   };
   return {
@@ -83,7 +91,7 @@ export function createLinalg(options: OrtMatmulOptions = {}): Linalg {
 
 /** Plain JavaScript engine (float64 accumulation): a reference for tests and tiny problems. */
 export function createJsLinalg(): Linalg {
-  const gemm = <T extends FloatArray>(a: Dense<T>, b: Dense<T>, o?: MatmulOptions) => Promise.resolve(jsGemm(a, b, o));
+  const gemm = async <T extends FloatArray>(a: Dense<T>, b: Dense<T>, o?: MatmulOptions) => jsGemm(a, b, o);
   return {
     engine: 'js',
     matmul: gemm,
@@ -112,7 +120,7 @@ export function jsGemm<T extends FloatArray>(a: Dense<T>, b: Dense<T>, options: 
   if (left.cols !== k) throw new RangeError(`matmul: inner dimensions differ (${left.cols} vs ${k})`);
   const m = left.rows;
   const n = options.transB ? b.rows : b.cols;
-  const out = like(a.data, m * n);
+  const out = intoOrNew(a.data, m * n, options.into);
   const A = left.data;
   const B = b.data;
   if (options.transB) {
@@ -154,6 +162,15 @@ export function jsMatmul(a: Matrix, b: Matrix, options: MatmulOptions = {}): Mat
   return jsGemm(a, b, options);
 }
 
+/** The first `length` values of `into` (zeroed) when given and of the same float type, else a new zeroed array. */
+export function intoOrNew<T extends FloatArray>(data: T, length: number, into: FloatArray | undefined): T {
+  if (into && into.constructor === data.constructor) {
+    if (into.length < length) throw new RangeError(`into: ${into.length} values for a ${length}-value result`);
+    return into.subarray(0, length).fill(0) as T;
+  }
+  return like(data, length);
+}
+
 /** A new zeroed array of the same float type. */
 export function like<T extends FloatArray>(data: T, length: number): T {
   return (data instanceof Float64Array ? new Float64Array(length) : new Float32Array(length)) as T;
@@ -193,9 +210,11 @@ async function blockedGram<T extends FloatArray>(gemm: Gemm, a: Dense<T>, option
   if (blocks === 1) return gemm(a, a, { transB: true });
   const size = Math.ceil(n / blocks);
   const out = like(a.data, n * n);
+  // Every block's product goes through one scratch buffer: no fresh memory per block.
+  const scratch = like(a.data, size * n);
   for (let i0 = 0; i0 < n; i0 += size) {
     const i1 = Math.min(n, i0 + size);
-    const part = await gemm(rowBlock(a, i0, i1), rowBlock(a, i0, n), { transB: true });
+    const part = await gemm(rowBlock(a, i0, i1), rowBlock(a, i0, n), { transB: true, into: scratch });
     const width = n - i0;
     for (let i = i0; i < i1; i++) {
       out.set(part.data.subarray((i - i0) * width, (i - i0 + 1) * width), i * n + i0);

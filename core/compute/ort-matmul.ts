@@ -13,6 +13,8 @@ type Ort = typeof import('onnxruntime-node');
 /** op(B) at least this wide makes a JS copy of Aᵀ cheap against the product (then MatMul beats Gemm transA). */
 const WIDE_ENOUGH_TO_TRANSPOSE = 2048;
 type ElementType = 'float32' | 'float64';
+/** Values per subtractRow call (16 MB of float32): large enough to keep both threads busy, small enough to stay in reused memory. */
+const SUBTRACT_CHUNK_VALUES = 1 << 22;
 
 export interface OrtMatmulOptions {
   /** Intra-op threads; default: the number of cores. */
@@ -53,6 +55,14 @@ export class OrtMatmul {
       b: new ort.Tensor(type, b.data, [b.rows, b.cols]),
     };
     if (minuend) feeds.c = new ort.Tensor(type, minuend.data, [m, n]);
+    const into = options.into;
+    if (into && into.constructor === a.data.constructor) {
+      if (into.length < m * n) throw new RangeError(`matmul: into has ${into.length} values for a ${m}×${n} product`);
+      // A preallocated output: ONNX Runtime writes the product there (no copy out of its memory, no new array).
+      const data = into.subarray(0, m * n) as T;
+      await session.run(feeds, { y: new ort.Tensor(type, data, [m, n]) });
+      return { rows: m, cols: n, data };
+    }
     const result = await session.run(feeds);
     const out = result.y as Tensor;
     return { rows: m, cols: n, data: out.data as T };
@@ -71,14 +81,18 @@ export class OrtMatmul {
       session = this.createSubtractSession(type, multiplier !== undefined);
       this.sessions.set(key, session);
     }
-    // A preallocated output saves copying the result out of ONNX Runtime's memory (it is as large as A).
+    // A preallocated output saves copying the result out of ONNX Runtime's memory (it is as large as A), and row
+    // chunks keep the scaled graph's intermediate (A − row) small and reused instead of another array as large as A.
     const out = (type === 'float64' ? new Float64Array(a.data.length) : new Float32Array(a.data.length)) as T;
-    const feeds: Record<string, Tensor> = {
-      a: new ort.Tensor(type, a.data, [a.rows, a.cols]),
-      b: new ort.Tensor(type, row, [a.cols]),
-    };
-    if (multiplier) feeds.s = new ort.Tensor(type, multiplier, [a.cols]);
-    await (await session).run(feeds, { c: new ort.Tensor(type, out, [a.rows, a.cols]) });
+    const b = new ort.Tensor(type, row, [a.cols]);
+    const s = multiplier ? new ort.Tensor(type, multiplier, [a.cols]) : undefined;
+    const chunk = Math.max(1, Math.floor(SUBTRACT_CHUNK_VALUES / Math.max(1, a.cols)));
+    for (let r0 = 0; r0 < a.rows; r0 += chunk) {
+      const r1 = Math.min(a.rows, r0 + chunk);
+      const feeds: Record<string, Tensor> = { a: new ort.Tensor(type, a.data.subarray(r0 * a.cols, r1 * a.cols), [r1 - r0, a.cols]), b };
+      if (s) feeds.s = s;
+      await (await session).run(feeds, { c: new ort.Tensor(type, out.subarray(r0 * a.cols, r1 * a.cols), [r1 - r0, a.cols]) });
+    }
     return { rows: a.rows, cols: a.cols, data: out };
   }
 

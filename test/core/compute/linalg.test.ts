@@ -67,6 +67,23 @@ describe('ONNX Runtime engine', () => {
     expect(maxAbsDiff(fast.data, jsGemm({ ...view, data: view.data.slice() }, other).data)).toBeLessThan(1e-5);
   });
 
+  it('writes the product into a given larger buffer (ONNX Runtime and JS), and rejects one too short', async () => {
+    for (const float64 of [false, true]) {
+      const a = random(70, 90, float64);
+      const b = random(50, 90, float64);
+      const ref = jsGemm(a, b, { transB: true });
+      for (const engine of [linalg, createJsLinalg()]) {
+        const into = float64 ? new Float64Array(70 * 50 + 7).fill(9) : new Float32Array(70 * 50 + 7).fill(9);
+        const out = await engine.gemm(a, b, { transB: true, into });
+        expect(out.data.buffer).toBe(into.buffer);
+        expect(out.data.length).toBe(70 * 50);
+        expect(maxAbsDiff(out.data, ref.data)).toBeLessThan(float64 ? 1e-12 : 1e-5);
+        const short = float64 ? new Float64Array(70 * 50 - 1) : new Float32Array(70 * 50 - 1);
+        await expect(engine.gemm(a, b, { transB: true, into: short })).rejects.toThrow(/into.*3499 values/);
+      }
+    }
+  });
+
   it('computes A·Aᵀ in row blocks equal to the full product', async () => {
     const a = random(1300, 24);
     const gram = await linalg.gram(a);
